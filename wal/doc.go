@@ -1,0 +1,72 @@
+// Package wal implements the write-ahead log of metadata mutations. The
+// payloads are opaque here; the engine encodes them. The log frames each
+// record with a length and a checksum, rotates between files, batches
+// concurrent commits into one fsync (group commit), and on Open recovers
+// the durable prefix: it stops cleanly at a torn record and never replays a
+// partial one. All file I/O goes through a pebble vfs.FS.
+//
+// # Files
+//
+// Options.Dir holds the log files, each named after the LSN of its first
+// record as 16 lower-case hex digits plus ".wal" (0000000000000001.wal), and
+// the lock file wal.lock. LSNs are contiguous across files: a file starts at
+// the LSN after the last record of its predecessor, and the first file
+// starts at 1. Files are never deleted by the log.
+//
+// All integers are little-endian. A file starts with a 28-byte header:
+//
+//	+---------------+-----------+---------------+---------------+
+//	| magic (8)     | version   | first LSN     | xxh64 (8)     |
+//	| "WORMWAL1"    | u32 = 1   | u64           | of bytes 0-19 |
+//	+---------------+-----------+---------------+---------------+
+//	 0               8           12              20              28
+//
+// followed by records, back to back, up to the end of the file:
+//
+//	+------------+------------+-----------------+------------------+
+//	| length u32 | LSN u64    | xxh64 u64       | payload          |
+//	|            |            | of bytes 0-11   | (length bytes)   |
+//	|            |            | then payload    |                  |
+//	+------------+------------+-----------------+------------------+
+//	 0            4            12                20
+//
+// The checksum is xxh64 (seed 0) over the 12 bytes of length and LSN
+// followed by the payload. length is at most MaxPayloadSize (16 MiB); a
+// reader rejects a larger value before allocating, and never allocates more
+// than the bytes left in the file. A record is valid only if its checksum
+// matches and its LSN is its predecessor's plus one (the file's first LSN
+// for the first record). The constants fileMagic, formatVersion,
+// fileHeaderSize, recordHeaderSize, MaxPayloadSize and fileSuffix define
+// this format; do not change them. testdata/v1 holds files in this format
+// that must keep decoding.
+//
+// # Writing
+//
+// Append encodes a record into an in-memory buffer. Sync makes records
+// durable: the first caller that finds no flush in progress becomes the
+// leader, takes the whole buffer, writes it and syncs it with one
+// fdatasync, while other callers wait and new Appends fill a fresh
+// buffer. A file exceeds SegmentSize by at most one batch. When the current
+// file has reached SegmentSize, the next batch starts a new file (the old
+// one was fully synced by the batch that filled it): create, write header
+// and batch, fsync the file, fsync the directory, and only then report the
+// batch durable. Hence every file but the newest is complete and synced, and
+// only the newest can have a torn tail or a torn header. A write or fsync
+// error is sticky (ErrFailed): it is returned to every waiter of the batch
+// and the log refuses further work.
+//
+// # Recovery
+//
+// Open scans the files in LSN order. In every file but the newest, any
+// invalid header or record, or trailing bytes, is ErrCorrupt naming the file
+// and offset; so is a missing or overlapping file (an LSN gap). In the
+// newest file the valid prefix ends at the first incomplete or invalid
+// record; everything after it, even valid-looking records, was never
+// acknowledged and is dropped. vfs has no Truncate, so the prefix is copied
+// to <name>.tmp, synced, renamed over the file, and the directory synced.
+// A newest file whose header is short or fails its checksum was created but
+// never synced; it is removed. Leftover <name>.tmp files are removed. The
+// newest file and the directory are then synced, so everything Open keeps
+// is durable. New records always go to a new file, created at the first
+// Sync: the log never appends after a repaired tail.
+package wal

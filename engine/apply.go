@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// getter is what apply and validation read through: the DB, or an indexed
+// batch that sees its own writes.
+type getter interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+}
+
+// getJSON loads a JSON value; found is false when the key is absent.
+func getJSON(g getter, key []byte, v any) (found bool, err error) {
+	raw, c, err := g.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("%w: index value of %q: %v", ErrCorrupt, key, err)
+	}
+	return true, nil
+}
+
+func setJSON(b *pebble.Batch, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Set(key, raw, nil)
+}
+
+// apply performs rec (logged as lsn) on the index batch. It is
+// deterministic: the same records applied in order to an empty index always
+// produce the same index, which is what Rebuild and Verify rely on. It does
+// no validation beyond what consistency needs; validation happened before
+// the record was logged.
+func (e *Engine) apply(b *pebble.Batch, rec *record, lsn uint64) error {
+	return applyRecordTo(b, rec, lsn)
+}
+
+// applyRecordTo applies rec and records lsn and the record's time as applied.
+func applyRecordTo(b *pebble.Batch, rec *record, lsn uint64) error {
+	if err := applyRecord(b, rec, lsn); err != nil {
+		return err
+	}
+	if err := b.Set(keyApplied, binary.BigEndian.AppendUint64(nil, lsn), nil); err != nil {
+		return err
+	}
+	return b.Set(keyLastTime, binary.BigEndian.AppendUint64(nil, uint64(rec.Time)), nil)
+}
+
+func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
+	switch rec.Type {
+	case recBucketCreate:
+		return setJSON(b, bucketKey(rec.Bucket), rec.BucketInfo)
+	case recBucketDelete:
+		return b.Delete(bucketKey(rec.Bucket), nil)
+	case recBucketVersioning, recBucketLockConfig:
+		var bi BucketInfo
+		found, err := getJSON(b, bucketKey(rec.Bucket), &bi)
+		if err != nil || !found {
+			return errOr(err, fmt.Errorf("%w: %s for missing bucket %q", ErrCorrupt, rec.Type, rec.Bucket))
+		}
+		if rec.Type == recBucketVersioning {
+			bi.Versioning = rec.Versioning
+		} else {
+			bi.ObjectLock = true
+			bi.DefaultRetention = rec.Default
+		}
+		return setJSON(b, bucketKey(rec.Bucket), &bi)
+	case recPut:
+		return applyPut(b, rec.Bucket, rec.Key, rec.Version, rec.Replaces)
+	case recRemove:
+		return applyRemove(b, rec.Bucket, rec.Key, rec.Seq)
+	case recRetention, recLegalHold:
+		var v version
+		k := versionKey(rec.Bucket, rec.Key, rec.Seq)
+		found, err := getJSON(b, k, &v)
+		if err != nil || !found {
+			return errOr(err, fmt.Errorf("%w: %s for missing version", ErrCorrupt, rec.Type))
+		}
+		if rec.Type == recRetention {
+			v.Lock.Retention = *rec.Retention
+		} else {
+			v.Lock.LegalHold = *rec.LegalHold
+			v.Lock.LegalHoldSet = true
+		}
+		return setJSON(b, k, &v)
+	case recUploadCreate:
+		return setJSON(b, uploadKey(rec.Bucket, rec.Key, lsn), rec.Upload)
+	case recUploadPart:
+		return setJSON(b, partKey(rec.UpSeq, rec.Part.Number), rec.Part)
+	case recUploadComplete:
+		if err := deleteUpload(b, rec.Bucket, rec.Key, rec.UpSeq); err != nil {
+			return err
+		}
+		return applyPut(b, rec.Bucket, rec.Key, rec.Version, rec.Replaces)
+	case recUploadAbort:
+		return deleteUpload(b, rec.Bucket, rec.Key, rec.UpSeq)
+	case recRelocate:
+		for _, m := range rec.Moves {
+			if err := applyMove(b, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: unknown record type %d", ErrCorrupt, rec.Type)
+}
+
+func errOr(err, alt error) error {
+	if err != nil {
+		return err
+	}
+	return alt
+}
+
+func applyPut(b *pebble.Batch, bucket, key string, v *version, replaces []uint64) error {
+	for _, seq := range replaces {
+		if err := applyRemove(b, bucket, key, seq); err != nil {
+			return err
+		}
+	}
+	if v.Null {
+		if err := b.Set(nullKey(bucket, key), binary.BigEndian.AppendUint64(nil, v.Seq), nil); err != nil {
+			return err
+		}
+	}
+	return setJSON(b, versionKey(bucket, key, v.Seq), v)
+}
+
+func applyRemove(b *pebble.Batch, bucket, key string, seq uint64) error {
+	raw, c, err := b.Get(nullKey(bucket, key))
+	if err == nil {
+		isNull := len(raw) == 8 && binary.BigEndian.Uint64(raw) == seq
+		c.Close()
+		if isNull {
+			if err := b.Delete(nullKey(bucket, key), nil); err != nil {
+				return err
+			}
+		}
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return err
+	}
+	return b.Delete(versionKey(bucket, key, seq), nil)
+}
+
+func deleteUpload(b *pebble.Batch, bucket, key string, upSeq uint64) error {
+	p := partPrefix(upSeq)
+	if err := b.DeleteRange(p, prefixEnd(p), nil); err != nil {
+		return err
+	}
+	return b.Delete(uploadKey(bucket, key, upSeq), nil)
+}
+
+// applyMove replaces extent m.Old with m.New in the version or part that
+// still holds it; a holder that no longer exists or no longer references
+// the extent is left alone (it was removed after the data was copied).
+func applyMove(b *pebble.Batch, m move) error {
+	var k []byte
+	if m.Part == 0 {
+		k = versionKey(m.Bucket, m.Key, m.Seq)
+		var v version
+		found, err := getJSON(b, k, &v)
+		if err != nil || !found {
+			return err
+		}
+		i := slices.Index(v.Extents, m.Old)
+		if i < 0 {
+			return nil
+		}
+		v.Extents = slices.Concat(v.Extents[:i], m.New, v.Extents[i+1:])
+		return setJSON(b, k, &v)
+	}
+	k = partKey(m.Seq, m.Part)
+	var p part
+	found, err := getJSON(b, k, &p)
+	if err != nil || !found {
+		return err
+	}
+	i := slices.Index(p.Extents, m.Old)
+	if i < 0 {
+		return nil
+	}
+	p.Extents = slices.Concat(p.Extents[:i], m.New, p.Extents[i+1:])
+	return setJSON(b, k, &p)
+}
+
+func unmarshalIndex(key, raw []byte, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("%w: index value of %q: %v", ErrCorrupt, key, err)
+	}
+	return nil
+}

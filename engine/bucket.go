@@ -1,0 +1,246 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// CreateBucketOptions configures a new bucket.
+type CreateBucketOptions struct {
+	// ObjectLock enables Object Lock, which also enables versioning for good.
+	ObjectLock bool
+}
+
+// CreateBucket creates a bucket. Name rules are the S3 layer's business;
+// the engine only refuses an empty name or one with a NUL or '/'.
+func (e *Engine) CreateBucket(ctx context.Context, name string, opts CreateBucketOptions) error {
+	if name == "" || len(name) > 255 {
+		return fmt.Errorf("%w: %q", ErrInvalidBucketName, name)
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] == 0 || name[i] == '/' {
+			return fmt.Errorf("%w: %q", ErrInvalidBucketName, name)
+		}
+	}
+	_, err := e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
+		if _, err := e.loadBucket(name); err == nil {
+			return nil, fmt.Errorf("%w: %q", ErrBucketExists, name)
+		} else if !errors.Is(err, ErrNoSuchBucket) {
+			return nil, err
+		}
+		bi := &BucketInfo{Name: name, Created: now, ObjectLock: opts.ObjectLock}
+		if opts.ObjectLock {
+			bi.Versioning = VersioningEnabled
+		}
+		return &record{Type: recBucketCreate, Bucket: name, BucketInfo: bi}, nil
+	})
+	return err
+}
+
+// DeleteBucket deletes an empty bucket: no versions, no delete markers and
+// no multipart uploads may remain.
+func (e *Engine) DeleteBucket(ctx context.Context, name string) error {
+	_, err := e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
+		if _, err := e.loadBucket(name); err != nil {
+			return nil, err
+		}
+		for _, tag := range []byte{tagVersion, tagUpload} {
+			nonEmpty, err := e.hasPrefix(bucketPrefix(tag, name))
+			if err != nil {
+				return nil, err
+			}
+			if nonEmpty {
+				return nil, fmt.Errorf("%w: %q", ErrBucketNotEmpty, name)
+			}
+		}
+		return &record{Type: recBucketDelete, Bucket: name}, nil
+	})
+	return err
+}
+
+func (e *Engine) hasPrefix(p []byte) (bool, error) {
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	return it.First(), it.Error()
+}
+
+// Bucket returns a bucket's configuration.
+func (e *Engine) Bucket(ctx context.Context, name string) (*BucketInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return e.loadBucket(name)
+}
+
+func (e *Engine) loadBucket(name string) (*BucketInfo, error) {
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
+	var bi BucketInfo
+	found, err := getJSON(e.db, bucketKey(name), &bi)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: %q", ErrNoSuchBucket, name)
+	}
+	return &bi, nil
+}
+
+// ListBuckets returns all buckets sorted by name.
+func (e *Engine) ListBuckets(ctx context.Context) ([]BucketInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p := []byte{tagBucket}
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []BucketInfo
+	for ok := it.First(); ok; ok = it.Next() {
+		var bi BucketInfo
+		if err := jsonValue(it, &bi); err != nil {
+			return nil, err
+		}
+		out = append(out, bi)
+	}
+	return out, it.Error()
+}
+
+// SetVersioning sets a bucket's versioning state to Enabled or Suspended.
+// Suspending a bucket with Object Lock fails with ErrInvalidBucketState.
+func (e *Engine) SetVersioning(ctx context.Context, name string, state Versioning) error {
+	if state != VersioningEnabled && state != VersioningSuspended {
+		return fmt.Errorf("%w: versioning status %q", ErrInvalidArgument, state)
+	}
+	_, err := e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
+		bi, err := e.loadBucket(name)
+		if err != nil {
+			return nil, err
+		}
+		if bi.ObjectLock && state != VersioningEnabled {
+			return nil, fmt.Errorf("%w: versioning cannot be suspended on a bucket with Object Lock", ErrInvalidBucketState)
+		}
+		return &record{Type: recBucketVersioning, Bucket: name, Versioning: state}, nil
+	})
+	return err
+}
+
+// SetObjectLockConfig enables Object Lock on the bucket (if it is not yet;
+// versioning must then be Enabled, as S3 requires) and sets or clears
+// (def == nil) its default retention.
+func (e *Engine) SetObjectLockConfig(ctx context.Context, name string, def *DefaultRetention) error {
+	if def != nil {
+		if err := def.Validate(); err != nil {
+			return err
+		}
+	}
+	_, err := e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
+		bi, err := e.loadBucket(name)
+		if err != nil {
+			return nil, err
+		}
+		if !bi.ObjectLock && bi.Versioning != VersioningEnabled {
+			return nil, fmt.Errorf("%w: versioning must be Enabled to turn on Object Lock", ErrInvalidBucketState)
+		}
+		return &record{Type: recBucketLockConfig, Bucket: name, Default: def}, nil
+	})
+	return err
+}
+
+// latest returns the newest version or delete marker of a key, or nil.
+func (e *Engine) latest(bucket, key string) (*version, error) {
+	p := objectPrefix(tagVersion, bucket, key)
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	if !it.First() {
+		return nil, it.Error()
+	}
+	var v version
+	if err := jsonValue(it, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+func (e *Engine) nullVersion(bucket, key string) (*version, error) {
+	raw, c, err := e.db.Get(nullKey(bucket, key))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) != 8 {
+		c.Close()
+		return nil, fmt.Errorf("%w: null pointer of %s/%s", ErrCorrupt, bucket, key)
+	}
+	seq := binary.BigEndian.Uint64(raw)
+	c.Close()
+	var v version
+	found, err := getJSON(e.db, versionKey(bucket, key, seq), &v)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: null pointer of %s/%s names a missing version", ErrCorrupt, bucket, key)
+	}
+	return &v, nil
+}
+
+// resolve finds a version by id ("" = latest) and reports whether it is
+// the latest.
+func (e *Engine) resolve(bucket, key, versionID string) (v *version, isLatest bool, err error) {
+	latest, err := e.latest(bucket, key)
+	if err != nil {
+		return nil, false, err
+	}
+	if versionID == "" {
+		if latest == nil {
+			return nil, false, fmt.Errorf("%w: %s/%s", ErrNoSuchKey, bucket, key)
+		}
+		return latest, true, nil
+	}
+	if versionID == NullVersionID {
+		v, err = e.nullVersion(bucket, key)
+	} else {
+		seq, perr := parseVersionID(versionID)
+		if perr != nil {
+			return nil, false, perr
+		}
+		var found bool
+		v = new(version)
+		found, err = getJSON(e.db, versionKey(bucket, key, seq), v)
+		if !found {
+			v = nil
+		}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if v == nil {
+		return nil, false, fmt.Errorf("%w: %s/%s version %s", ErrNoSuchVersion, bucket, key, versionID)
+	}
+	return v, latest != nil && latest.Seq == v.Seq, nil
+}
+
+func jsonValue(it *pebble.Iterator, v any) error {
+	raw, err := it.ValueAndErr()
+	if err != nil {
+		return err
+	}
+	return unmarshalIndex(it.Key(), raw, v)
+}

@@ -1,0 +1,398 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/wormstore/wormstore/segment"
+	"github.com/wormstore/wormstore/wal"
+)
+
+// Data directory layout.
+const (
+	formatFile   = "FORMAT"
+	lockFile     = "LOCK"
+	clockFile    = "CLOCK"
+	walDir       = "wal"
+	segmentsDir  = "segments"
+	indexDir     = "index"
+	formatPrefix = "wormstore-data-format "
+	// currentFormat is the data directory format this code writes. Do not
+	// lower it; raise it only with an upgrade path.
+	currentFormat = 1
+)
+
+// Engine is the object store: buckets, versions, lock records, multipart
+// uploads, compaction and verification over a WAL, immutable segments and a
+// Pebble index derived from them. All methods are safe for concurrent use.
+type Engine struct {
+	opts Options
+	fs   vfs.FS
+	log  *slog.Logger
+
+	dirLock io.Closer
+	segs    *segment.Store
+	wal     *wal.Log
+	db      *pebble.DB
+
+	// mu serialises metadata mutations so that validation, WAL order and
+	// index application agree. Data streaming happens outside it.
+	mu     sync.Mutex
+	failed error // guarded by mu; sticky after an I/O failure
+
+	hwm          atomic.Int64 // time high-water mark, unix ns
+	clockMu      sync.Mutex
+	persistedHWM int64 // guarded by clockMu
+
+	compactMu sync.Mutex // one compaction at a time
+	compactor compactionProgress
+
+	closed atomic.Bool
+	stop   chan struct{}
+	wg     sync.WaitGroup
+}
+
+// Open opens (creating if needed) the engine in opts.Dir and recovers it:
+// torn segment and WAL tails are truncated, the index is brought up to date
+// by replaying the WAL from the last applied record, or rebuilt from scratch
+// when it is missing or ahead of the log.
+func Open(ctx context.Context, opts Options) (*Engine, error) {
+	return open(ctx, opts, false)
+}
+
+// Rebuild discards the index in opts.Dir and reconstructs it from the WAL.
+// The engine must not be open.
+func Rebuild(ctx context.Context, opts Options) error {
+	e, err := open(ctx, opts, true)
+	if err != nil {
+		return err
+	}
+	return e.Close()
+}
+
+func open(ctx context.Context, opts Options, forceRebuild bool) (_ *Engine, err error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{opts: opts, fs: opts.FS, log: opts.Logger, stop: make(chan struct{})}
+	fs := e.fs
+	if err := fs.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("engine: create data dir %s: %w", opts.Dir, err)
+	}
+	lock, err := fs.Lock(fs.PathJoin(opts.Dir, lockFile))
+	if err != nil {
+		return nil, fmt.Errorf("engine: lock data dir %s (is another server using it?): %w", opts.Dir, err)
+	}
+	e.dirLock = lock
+	defer func() {
+		if err != nil {
+			e.closeParts()
+		}
+	}()
+	if err := e.checkFormat(); err != nil {
+		return nil, err
+	}
+	if err := e.loadClock(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	e.segs, err = segment.Open(segment.Options{
+		FS: fs, Dir: fs.PathJoin(opts.Dir, segmentsDir), BlockSize: opts.BlockSize,
+		TargetSize: opts.SegmentSize, Logger: e.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: open segments: %w", err)
+	}
+	e.wal, err = wal.Open(wal.Options{
+		FS: fs, Dir: fs.PathJoin(opts.Dir, walDir), SegmentSize: opts.WALSegmentSize,
+		Logger: e.log, OnSync: opts.OnWALSync,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: open wal: %w", err)
+	}
+	e.log.Info("recovery: segments and wal open", "wal_last_lsn", uint64(e.wal.LastLSN()),
+		"segments", len(e.segs.Segments()), "took", time.Since(start))
+	if err := e.openIndex(ctx, forceRebuild); err != nil {
+		return nil, err
+	}
+	e.log.Info("recovery: done", "took", time.Since(start))
+	e.wg.Add(1)
+	go e.clockLoop()
+	if e.opts.CompactionInterval > 0 {
+		e.wg.Add(1)
+		go e.compactLoop()
+	}
+	return e, nil
+}
+
+func (e *Engine) pebbleOptions() *pebble.Options {
+	return &pebble.Options{
+		FS:                 e.fs,
+		DisableWAL:         true, // our WAL is the source of truth; see DESIGN.md
+		FormatMajorVersion: pebble.FormatTableFormatV6,
+		Logger:             pebbleLogger{e.log},
+	}
+}
+
+// openIndex opens the Pebble index and replays the WAL into it.
+func (e *Engine) openIndex(ctx context.Context, forceRebuild bool) error {
+	dir := e.fs.PathJoin(e.opts.Dir, indexDir)
+	if forceRebuild {
+		if err := e.fs.RemoveAll(dir); err != nil {
+			return fmt.Errorf("engine: remove index: %w", err)
+		}
+	}
+	db, err := pebble.Open(dir, e.pebbleOptions())
+	if err != nil {
+		return fmt.Errorf("engine: open index: %w", err)
+	}
+	e.db = db
+	applied, err := e.appliedLSN()
+	if err != nil {
+		return err
+	}
+	last := uint64(e.wal.LastLSN())
+	if applied > last {
+		// The index persisted mutations whose WAL records were lost in a
+		// crash (they were never acknowledged). The index is derived state:
+		// throw it away and rebuild.
+		e.log.Warn("recovery: index is ahead of the wal; rebuilding", "applied", applied, "wal_last_lsn", last)
+		if err := e.db.Close(); err != nil {
+			return err
+		}
+		e.db = nil
+		if err := e.fs.RemoveAll(dir); err != nil {
+			return fmt.Errorf("engine: remove index: %w", err)
+		}
+		if e.db, err = pebble.Open(dir, e.pebbleOptions()); err != nil {
+			return fmt.Errorf("engine: open index: %w", err)
+		}
+		applied = 0
+	}
+	if applied < last {
+		start := time.Now()
+		n, err := e.replay(ctx, wal.LSN(applied+1))
+		if err != nil {
+			return err
+		}
+		e.log.Info("recovery: wal replayed", "from", applied+1, "records", n, "took", time.Since(start))
+	}
+	t, err := e.metaUint(keyLastTime)
+	if err != nil {
+		return err
+	}
+	e.observeTime(int64(t))
+	return nil
+}
+
+// replay applies every WAL record from lsn on to the index.
+func (e *Engine) replay(ctx context.Context, from wal.LSN) (int64, error) {
+	return replayInto(ctx, e.wal, e.db, from, 0, e.observeTime)
+}
+
+func (e *Engine) appliedLSN() (uint64, error) { return e.metaUint(keyApplied) }
+
+func (e *Engine) metaUint(k []byte) (uint64, error) {
+	v, c, err := e.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: meta key %q", ErrCorrupt, k)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// commit runs build under the mutation lock with the judged time and the
+// sequence number the record will get, logs the record, applies it to the
+// index and waits until it is durable. build validates against the index
+// and returns the record, or an error that aborts the mutation.
+func (e *Engine) commit(ctx context.Context, build func(now time.Time, seq uint64) (*record, error)) (*record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
+	e.mu.Lock()
+	if e.failed != nil {
+		e.mu.Unlock()
+		return nil, fmt.Errorf("%w: %v", ErrFailed, e.failed)
+	}
+	now := e.judgeNow()
+	seq := uint64(e.wal.LastLSN()) + 1
+	rec, err := build(now, seq)
+	if err != nil {
+		e.mu.Unlock()
+		return nil, err
+	}
+	rec.Time = now.UnixNano()
+	payload, err := encodeRecord(rec)
+	if err != nil {
+		e.mu.Unlock()
+		return nil, err
+	}
+	lsn, err := e.wal.Append(payload)
+	if err != nil {
+		e.failLocked(err)
+		e.mu.Unlock()
+		return nil, err
+	}
+	if uint64(lsn) != seq {
+		panic(fmt.Sprintf("engine: wal assigned lsn %d, expected %d", lsn, seq))
+	}
+	b := e.db.NewIndexedBatch()
+	if err := e.apply(b, rec, seq); err != nil {
+		b.Close()
+		e.failLocked(err)
+		e.mu.Unlock()
+		return nil, err
+	}
+	err = b.Commit(pebble.NoSync)
+	b.Close()
+	if err != nil {
+		e.failLocked(err)
+		e.mu.Unlock()
+		return nil, err
+	}
+	e.mu.Unlock()
+	if err := e.wal.Sync(lsn); err != nil {
+		e.mu.Lock()
+		e.failLocked(err)
+		e.mu.Unlock()
+		return nil, err
+	}
+	return rec, nil
+}
+
+func (e *Engine) failLocked(err error) {
+	if e.failed == nil {
+		e.failed = err
+		e.log.Error("engine: mutation failed; refusing further writes until reopened", "err", err)
+	}
+}
+
+// judgeNow returns max(clock, high-water mark) and advances the mark.
+func (e *Engine) judgeNow() time.Time {
+	now := e.opts.Clock().UnixNano()
+	for {
+		h := e.hwm.Load()
+		if now <= h {
+			return time.Unix(0, h).UTC()
+		}
+		if e.hwm.CompareAndSwap(h, now) {
+			return time.Unix(0, now).UTC()
+		}
+	}
+}
+
+// Now returns the time the engine judges retention against:
+// max(Options.Clock(), persisted high-water mark).
+func (e *Engine) Now() time.Time { return e.judgeNow() }
+
+func (e *Engine) observeTime(t int64) {
+	for {
+		h := e.hwm.Load()
+		if t <= h || e.hwm.CompareAndSwap(h, t) {
+			return
+		}
+	}
+}
+
+// Close stops background work, persists the clock high-water mark and
+// closes the index, WAL and segments.
+func (e *Engine) Close() error {
+	if !e.closed.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	close(e.stop)
+	e.wg.Wait()
+	e.mu.Lock() // wait for in-flight mutations
+	defer e.mu.Unlock()
+	var errs []error
+	if err := e.persistClock(); err != nil {
+		errs = append(errs, err)
+	}
+	if e.db != nil && e.failed == nil {
+		if err := e.db.Flush(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, e.closeParts())
+	return errors.Join(errs...)
+}
+
+func (e *Engine) closeParts() error {
+	var errs []error
+	if e.db != nil {
+		errs = append(errs, e.db.Close())
+		e.db = nil
+	}
+	if e.wal != nil {
+		errs = append(errs, e.wal.Close())
+		e.wal = nil
+	}
+	if e.segs != nil {
+		errs = append(errs, e.segs.Close())
+		e.segs = nil
+	}
+	if e.dirLock != nil {
+		errs = append(errs, e.dirLock.Close())
+		e.dirLock = nil
+	}
+	return errors.Join(errs...)
+}
+
+// checkFormat writes the FORMAT file of a new data directory, or refuses a
+// directory written by a newer format.
+func (e *Engine) checkFormat() error {
+	fs := e.fs
+	path := fs.PathJoin(e.opts.Dir, formatFile)
+	data, err := readSmallFile(fs, path)
+	if oserrorIsNotExist(err) {
+		return writeFileAtomic(fs, e.opts.Dir, formatFile, fmt.Appendf(nil, "%s%d\n", formatPrefix, currentFormat))
+	}
+	if err != nil {
+		return fmt.Errorf("engine: read %s: %w", path, err)
+	}
+	var v int
+	if _, err := fmt.Sscanf(strings.TrimSpace(string(data)), formatPrefix+"%d", &v); err != nil {
+		return fmt.Errorf("%w: %s: unrecognised content %q", ErrCorrupt, path, data)
+	}
+	if v > currentFormat {
+		return fmt.Errorf("%w: %s says format %d, this binary understands up to %d; upgrade wormstore", ErrFormatTooNew, path, v, currentFormat)
+	}
+	return nil
+}
+
+// pebbleLogger sends Pebble's printf-style logs to slog.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg, "component", "pebble")
+	panic("pebble: " + msg)
+}

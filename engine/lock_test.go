@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestCheckDelete(t *testing.T) {
+	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	future, past := now.Add(time.Hour), now.Add(-time.Hour)
+	tests := []struct {
+		name       string
+		lock       LockState
+		bypass     bool
+		wantErr    error
+		wantBypass bool
+	}{
+		{"no lock", LockState{}, false, nil, false},
+		{"compliance active", LockState{Retention: Retention{ModeCompliance, future}}, false, ErrObjectLocked, false},
+		{"compliance active with bypass", LockState{Retention: Retention{ModeCompliance, future}}, true, ErrObjectLocked, false},
+		{"compliance expired", LockState{Retention: Retention{ModeCompliance, past}}, false, nil, false},
+		{"compliance expires exactly now", LockState{Retention: Retention{ModeCompliance, now}}, false, nil, false},
+		{"governance active", LockState{Retention: Retention{ModeGovernance, future}}, false, ErrObjectLocked, false},
+		{"governance active with bypass", LockState{Retention: Retention{ModeGovernance, future}}, true, nil, true},
+		{"governance expired with bypass records no bypass", LockState{Retention: Retention{ModeGovernance, past}}, true, nil, false},
+		{"legal hold", LockState{LegalHold: true, LegalHoldSet: true}, false, ErrObjectLocked, false},
+		{"legal hold beats bypass", LockState{LegalHold: true, Retention: Retention{ModeGovernance, future}}, true, ErrObjectLocked, false},
+		{"legal hold with expired retention", LockState{LegalHold: true, Retention: Retention{ModeCompliance, past}}, true, ErrObjectLocked, false},
+		{"legal hold off", LockState{LegalHold: false, LegalHoldSet: true}, false, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			used, err := checkDelete(now, tt.lock, tt.bypass)
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tt.wantErr)
+			}
+			require.Equal(t, tt.wantBypass, used, "bypass used: got %v, want %v", used, tt.wantBypass)
+		})
+	}
+}
+
+func TestCheckRetention(t *testing.T) {
+	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	later, sooner, past := now.Add(48*time.Hour), now.Add(24*time.Hour), now.Add(-time.Hour)
+	c := func(u time.Time) Retention { return Retention{ModeCompliance, u} }
+	g := func(u time.Time) Retention { return Retention{ModeGovernance, u} }
+	none := Retention{}
+	tests := []struct {
+		name       string
+		old, next  Retention
+		bypass     bool
+		wantErr    error
+		wantBypass bool
+	}{
+		{"set on unlocked", none, c(sooner), false, nil, false},
+		{"past date", none, c(past), false, ErrInvalidRetention, false},
+		{"now is not future", none, g(now), false, ErrInvalidRetention, false},
+		{"bad mode", none, Retention{"FOREVER", later}, false, ErrInvalidRetention, false},
+		{"compliance extend", c(sooner), c(later), false, nil, false},
+		{"compliance same date", c(sooner), c(sooner), false, nil, false},
+		{"compliance shorten", c(later), c(sooner), false, ErrObjectLocked, false},
+		{"compliance shorten with bypass", c(later), c(sooner), true, ErrObjectLocked, false},
+		{"compliance to governance", c(sooner), g(later), true, ErrObjectLocked, false},
+		{"compliance remove", c(sooner), none, true, ErrObjectLocked, false},
+		{"compliance expired may change", c(past), g(sooner), false, nil, false},
+		{"governance extend", g(sooner), g(later), false, nil, false},
+		{"governance to compliance later", g(sooner), c(later), false, nil, false},
+		{"governance to compliance sooner", g(later), c(sooner), false, ErrObjectLocked, false},
+		{"governance shorten", g(later), g(sooner), false, ErrObjectLocked, false},
+		{"governance shorten with bypass", g(later), g(sooner), true, nil, true},
+		{"governance remove", g(later), none, false, ErrObjectLocked, false},
+		{"governance remove with bypass", g(later), none, true, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			used, err := checkRetention(now, tt.old, tt.next, tt.bypass)
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tt.wantErr)
+			}
+			require.Equal(t, tt.wantBypass, used)
+		})
+	}
+}
+
+func TestDefaultRetention(t *testing.T) {
+	at := time.Date(2026, 2, 28, 10, 0, 0, 0, time.UTC)
+	require.Equal(t, time.Date(2026, 3, 30, 10, 0, 0, 0, time.UTC), DefaultRetention{Mode: ModeCompliance, Days: 30}.Apply(at).Until)
+	require.Equal(t, time.Date(2027, 2, 28, 10, 0, 0, 0, time.UTC), DefaultRetention{Mode: ModeGovernance, Years: 1}.Apply(at).Until)
+	for _, bad := range []DefaultRetention{{Mode: ModeCompliance}, {Mode: "X", Days: 1}, {Mode: ModeCompliance, Days: 1, Years: 1}, {Mode: ModeCompliance, Days: -1}, {Mode: ModeCompliance, Years: 101}} {
+		require.True(t, errors.Is(bad.Validate(), ErrInvalidRetention), "%+v", bad)
+	}
+}

@@ -169,8 +169,8 @@ func Open(opts Options) (*Store, error) {
 		b := make([]byte, s.frameBufSize)
 		return &b
 	}
-	if err := s.fs.MkdirAll(o.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("segment: create dir %s: %w", o.Dir, err)
+	if err := mkdirDurable(s.fs, o.Dir); err != nil {
+		return nil, err
 	}
 	dir, err := s.fs.OpenDir(o.Dir)
 	if err != nil {
@@ -294,11 +294,15 @@ func (s *Store) openSegment(id uint64) (*segment, error) {
 		return nil, fmt.Errorf("segment %016x: read header: %w", id, err)
 	}
 	if size < headerSize || allZero(hb) {
+		// A file shorter than the header never had a durable header.
 		// A crash between creating the file and syncing its header leaves
 		// an empty or zero-filled file. No frame can have been durable in it
 		// (the header is synced before the first append), so it holds
 		// nothing; anything else is corruption.
-		zero, err := fileIsZero(f, size)
+		zero, err := size < headerSize, error(nil)
+		if !zero {
+			zero, err = fileIsZero(f, size)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("segment %016x: read: %w", id, err)
 		}
@@ -505,6 +509,47 @@ func (seg *segment) closeFiles() {
 		_ = seg.rf.Close()
 		seg.rf = nil
 	}
+}
+
+// mkdirDurable creates dir and any missing parents, syncing the parent of
+// each directory it creates so the new entries survive a crash.
+func mkdirDurable(fs vfs.FS, dir string) error {
+	var created []string
+	for p := dir; ; {
+		if _, err := fs.Stat(p); err == nil {
+			break
+		}
+		created = append(created, p)
+		parent := fs.PathDir(p)
+		if parent == p {
+			break
+		}
+		p = parent
+	}
+	if len(created) == 0 {
+		return nil
+	}
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("segment: create dir %s: %w", dir, err)
+	}
+	for _, p := range created {
+		parent := fs.PathDir(p)
+		if parent == p {
+			continue
+		}
+		d, err := fs.OpenDir(parent)
+		if err != nil {
+			return fmt.Errorf("segment: sync dir %s: %w", parent, err)
+		}
+		err = d.Sync()
+		if cerr := d.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("segment: sync dir %s: %w", parent, err)
+		}
+	}
+	return nil
 }
 
 // syncDir syncs the store directory, making creations, renames and

@@ -87,7 +87,7 @@ func recoverDir(opts Options) ([]fileInfo, LSN, error) {
 	// Persist removals, and directory entries a crashed process may not
 	// have synced.
 	if err := syncDir(fs, dir); err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("wal: %w", err)
 	}
 	return slices.Clone(kept), next, nil
 }
@@ -168,7 +168,7 @@ func repairTail(opts Options, name string, validEnd, size int64) error {
 		return fmt.Errorf("wal: repair %s: %w", name, err)
 	}
 	if err := syncDir(fs, dir); err != nil {
-		return err
+		return fmt.Errorf("wal: repair %s: %w", name, err)
 	}
 	opts.Logger.Warn("wal: truncated torn tail", "segment", name,
 		"valid_bytes", validEnd, "dropped_bytes", size-validEnd)
@@ -215,14 +215,14 @@ func syncFile(fs vfs.FS, path string) error {
 func syncDir(fs vfs.FS, dir string) error {
 	d, err := fs.OpenDir(dir)
 	if err != nil {
-		return fmt.Errorf("wal: open dir %s: %w", dir, err)
+		return fmt.Errorf("open dir %s: %w", dir, err)
 	}
 	err = d.Sync()
 	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("wal: sync dir %s: %w", dir, err)
+		return fmt.Errorf("sync dir %s: %w", dir, err)
 	}
 	return nil
 }

@@ -406,7 +406,9 @@ func TestErrors(t *testing.T) {
 		}, time.Time{}, "read", ErrInvalidTrailer},
 		{"malformed trailer line", func(t *testing.T) *http.Request {
 			return streamReq(t, streamingUnsignedPayloadTrailer, "5", map[string]string{"X-Amz-Trailer": "x-amz-checksum-crc32"},
-				func(e *testEncoder) string { return "5\r\nhello\r\n0\r\nx-amz-checksum-crc32 " + crc32Hello + "\r\n\r\n" })
+				func(e *testEncoder) string {
+					return "5\r\nhello\r\n0\r\nx-amz-checksum-crc32 " + crc32Hello + "\r\n\r\n"
+				})
 		}, time.Time{}, "read", ErrInvalidTrailer},
 		{"signature in unsigned trailer", func(t *testing.T) *http.Request {
 			return streamReq(t, streamingUnsignedPayloadTrailer, "5", map[string]string{"X-Amz-Trailer": "x-amz-checksum-crc32"},

@@ -132,7 +132,7 @@ func TestChecksumsStandalone(t *testing.T) {
 // CRC64NVME, or the algorithm BodyWithDefault names; a client checksum
 // always wins.
 func TestBodyDefaultAlgorithm(t *testing.T) {
-	rq := &Request{PayloadMode: Unsigned, header: http.Header{}, DecodedContentLength: -1}
+	rq := &Request{PayloadMode: Unsigned, DecodedContentLength: -1}
 	for _, tc := range []struct {
 		def  Algorithm
 		hdr  string
@@ -142,10 +142,11 @@ func TestBodyDefaultAlgorithm(t *testing.T) {
 		{CRC32C, "", Checksum{CRC32C, base64.StdEncoding.EncodeToString(sum(CRC32C, "hello"))}},
 		{CRC32C, "NhCmhg==", Checksum{CRC32, "NhCmhg=="}},
 	} {
-		rq.header = http.Header{}
+		h := http.Header{}
 		if tc.hdr != "" {
-			rq.header.Set("X-Amz-Checksum-Crc32", tc.hdr)
+			h.Set("X-Amz-Checksum-Crc32", tc.hdr)
 		}
+		rq.setChecksumHeaders(h)
 		r, err := rq.BodyWithDefault(strings.NewReader("hello"), tc.def)
 		if err != nil {
 			t.Fatal(err)

@@ -53,7 +53,7 @@ func (rq *Request) Body(body io.Reader) (*Reader, error) {
 // sends no checksum; "" means CRC64NVME. A multipart upload created with
 // x-amz-checksum-algorithm uses it for parts sent without a checksum.
 func (rq *Request) BodyWithDefault(body io.Reader, def Algorithm) (*Reader, error) {
-	cr, err := ParseChecksumHeaders(rq.header, rq.PayloadMode.Trailers())
+	cr, err := rq.ChecksumRequest()
 	if err != nil {
 		return nil, err
 	}

@@ -20,17 +20,18 @@ func chunkedRequest(mode PayloadMode, decodedLen int64, hdr http.Header, seed st
 	}
 	want := make([]byte, 32)
 	fmt.Sscanf(seed, "%x", &want)
-	return &Request{
+	rq := &Request{
 		AccessKey:            exampleAccessKey,
 		PayloadMode:          mode,
 		Time:                 signTime,
 		DecodedContentLength: decodedLen,
-		header:               hdr,
 		signingKey:           deriveSigningKey(exampleSecret, "20260402", exampleRegion, "s3"),
 		seed:                 want,
 		amzDate:              "20260402T103000Z",
 		scope:                "20260402/us-east-1/s3/aws4_request",
 	}
+	rq.setChecksumHeaders(hdr)
+	return rq
 }
 
 const testSeed = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -124,15 +124,27 @@ type Request struct {
 	// DecodedContentLength is x-amz-decoded-content-length for the
 	// streaming modes, -1 otherwise.
 	DecodedContentLength int64
-	// header is the request's header map; Body parses the checksum
-	// headers from it lazily, so checksum errors never mask
-	// authentication errors. Read-only.
-	header http.Header
+	// checksums and checksumErr are ParseChecksumHeaders of the request,
+	// parsed by Verify but reported by Body, so that checksum errors never
+	// mask authentication errors.
+	checksums   ChecksumRequest
+	checksumErr error
 
 	signingKey []byte // derived key for the scope; shared, read-only
 	seed       []byte // request signature, the first "previous signature"
 	amzDate    string // ISO 8601 basic request time, as signed
 	scope      string // date/region/service/aws4_request
+}
+
+func (rq *Request) setChecksumHeaders(h http.Header) {
+	rq.checksums, rq.checksumErr = ParseChecksumHeaders(h, rq.PayloadMode.Trailers())
+}
+
+// ChecksumRequest returns the integrity checks the request's headers ask
+// for (Content-MD5, x-amz-checksum-*, x-amz-trailer), or the error Body
+// would return for them.
+func (rq *Request) ChecksumRequest() (ChecksumRequest, error) {
+	return rq.checksums, rq.checksumErr
 }
 
 func (v *Verifier) service() string {
@@ -254,7 +266,6 @@ func (v *Verifier) verifyHeader(r *http.Request, authz string) (*Request, error)
 		SignedHeaders:        a.SignedHeaders,
 		ContentSHA256:        hash,
 		DecodedContentLength: -1,
-		header:               r.Header,
 	}
 	if mode.Streaming() {
 		dl := r.Header.Get("X-Amz-Decoded-Content-Length")
@@ -270,6 +281,7 @@ func (v *Verifier) verifyHeader(r *http.Request, authz string) (*Request, error)
 	if err := v.checkSignature(rq, r, a, amzDate, payload, false); err != nil {
 		return nil, err
 	}
+	rq.setChecksumHeaders(r.Header)
 	return rq, nil
 }
 
@@ -369,11 +381,11 @@ func (v *Verifier) verifyPresigned(r *http.Request, q url.Values) (*Request, err
 		SignedHeaders:        a.SignedHeaders,
 		ContentSHA256:        hash,
 		DecodedContentLength: -1,
-		header:               r.Header,
 	}
 	if err := v.checkSignature(rq, r, a, amzDate, payload, true); err != nil {
 		return nil, err
 	}
+	rq.setChecksumHeaders(r.Header)
 	return rq, nil
 }
 

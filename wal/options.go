@@ -32,7 +32,7 @@ type Options struct {
 	// appended records with its duration and the number of records it made
 	// durable (0 for the directory fsync that follows creating a file). It
 	// runs on the committing goroutine before the batch's waiters wake, so
-	// it must be fast. Intended for metrics.
+	// it must be fast and must not call the Log. Intended for metrics.
 	OnSync func(d time.Duration, records int)
 }
 

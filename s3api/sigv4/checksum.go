@@ -28,13 +28,15 @@ const (
 	SHA256    Algorithm = "SHA256"
 )
 
-// Algorithms lists the supported algorithms.
-var Algorithms = [...]Algorithm{CRC32, CRC32C, CRC64NVME, SHA1, SHA256}
+// Algorithms returns the supported algorithms, in a new slice.
+func Algorithms() []Algorithm {
+	return []Algorithm{CRC32, CRC32C, CRC64NVME, SHA1, SHA256}
+}
 
 // ParseAlgorithm parses an algorithm name case-insensitively ("crc32c",
 // "CRC32C"). It returns false for an unknown name.
 func ParseAlgorithm(s string) (Algorithm, bool) {
-	for _, a := range Algorithms {
+	for _, a := range Algorithms() {
 		if strings.EqualFold(s, string(a)) {
 			return a, true
 		}
@@ -116,11 +118,14 @@ type ChecksumRequest struct {
 	Default Algorithm
 }
 
-// Headers that share the x-amz-checksum- prefix but carry no value.
-var checksumNonValueHeaders = map[string]bool{
-	"x-amz-checksum-type":      true,
-	"x-amz-checksum-mode":      true,
-	"x-amz-checksum-algorithm": true,
+// isChecksumNonValueHeader reports the lowercase headers that share the
+// x-amz-checksum- prefix but carry no checksum value.
+func isChecksumNonValueHeader(h string) bool {
+	switch h {
+	case "x-amz-checksum-type", "x-amz-checksum-mode", "x-amz-checksum-algorithm":
+		return true
+	}
+	return false
 }
 
 // ParseChecksumHeaders reads Content-MD5, x-amz-checksum-*, x-amz-trailer
@@ -146,7 +151,7 @@ func ParseChecksumHeaders(h http.Header, trailers bool) (ChecksumRequest, error)
 	for k, vs := range h {
 		lk := strings.ToLower(k)
 		name, ok := strings.CutPrefix(lk, "x-amz-checksum-")
-		if !ok || checksumNonValueHeaders[lk] {
+		if !ok || isChecksumNonValueHeader(lk) {
 			continue
 		}
 		alg, ok := ParseAlgorithm(name)
@@ -179,7 +184,7 @@ func ParseChecksumHeaders(h http.Header, trailers bool) (ChecksumRequest, error)
 		}
 		name, ok := strings.CutPrefix(declared[0], "x-amz-checksum-")
 		alg, known := ParseAlgorithm(name)
-		if !ok || !known || checksumNonValueHeaders[declared[0]] {
+		if !ok || !known || isChecksumNonValueHeader(declared[0]) {
 			return cr, fmt.Errorf("%w: unsupported trailer %.64q", ErrInvalidTrailer, declared[0])
 		}
 		if cr.Algorithm != "" {

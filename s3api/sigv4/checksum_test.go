@@ -43,7 +43,7 @@ func TestAlgorithmVectors(t *testing.T) {
 }
 
 func TestParseAlgorithm(t *testing.T) {
-	for _, a := range Algorithms {
+	for _, a := range Algorithms() {
 		for _, s := range []string{string(a), strings.ToLower(string(a))} {
 			if got, ok := ParseAlgorithm(s); !ok || got != a {
 				t.Errorf("ParseAlgorithm(%q): got %q %v", s, got, ok)

@@ -54,15 +54,18 @@
 //
 // # Payload modes (x-amz-content-sha256)
 //
-//	UNSIGNED-PAYLOAD                          Unsigned: body as is
-//	<64 hex digits>                           SignedSHA256: SHA-256 checked at EOF
-//	STREAMING-AWS4-HMAC-SHA256-PAYLOAD        StreamingSigned: aws-chunked, signed chunks
-//	STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER StreamingSignedTrailer: + signed trailer
-//	STREAMING-UNSIGNED-PAYLOAD-TRAILER        StreamingUnsignedTrailer: aws-chunked, unsigned
+//	UNSIGNED-PAYLOAD                            Unsigned: body as is
+//	<64 hex digits>                             SignedSHA256: SHA-256 checked at EOF
+//	STREAMING-AWS4-HMAC-SHA256-PAYLOAD          StreamingSigned: aws-chunked, signed chunks
+//	STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER  StreamingSignedTrailer: signed chunks, signed trailer
+//	STREAMING-UNSIGNED-PAYLOAD-TRAILER          StreamingUnsignedTrailer: unsigned chunks and trailer
 //
 // SigV4a (STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD…) is rejected with
 // ErrUnsupportedPayload. The streaming modes require
-// x-amz-decoded-content-length, the decoded size, checked exactly.
+// x-amz-decoded-content-length, the decoded size, checked exactly. The
+// framing follows from x-amz-content-sha256 alone: "Content-Encoding:
+// aws-chunked" is expected but not required, and s3api stores
+// Content-Encoding through StripAWSChunked.
 //
 // # aws-chunked wire format
 //
@@ -103,6 +106,14 @@
 // as a header or as the trailer declared by x-amz-trailer, are verified at
 // EOF (ErrBadDigest). x-amz-sdk-checksum-algorithm must agree with them.
 // Without a client checksum the Reader computes CRC64NVME, as S3 does, so
-// the caller can store and return it. Checksums and ParseChecksumHeaders
-// are exported for bodies that do not come through Verify.
+// the caller can store and return it (BodyWithDefault picks another
+// algorithm, e.g. the one a multipart upload was created with).
+// Request.ChecksumRequest shows what the headers asked for before the body
+// is read. Checksums and ParseChecksumHeaders are exported for bodies that
+// do not come through Verify.
+//
+// # Concurrency
+//
+// A Verifier is safe for concurrent use once configured; a Request is
+// immutable; a Reader belongs to one goroutine.
 package sigv4

@@ -242,3 +242,37 @@ func TestStripAWSChunked(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkBody(b *testing.B) {
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
+	for _, tc := range []struct {
+		name string
+		mode PayloadMode
+		body string
+	}{
+		{"unsigned", Unsigned, string(payload)},
+		{"signed-sha256", SignedSHA256, string(payload)},
+		{"streaming-signed-64KiB", StreamingSigned, newTestEncoder(exampleSecret, signTime, exampleRegion, testSeed).encode(payload, 64<<10)},
+		{"streaming-unsigned-trailer-1chunk", StreamingUnsignedTrailer, (&testEncoder{unsigned: true}).encode(payload, len(payload))},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			rq := chunkedRequest(tc.mode, int64(len(payload)), nil, testSeed)
+			if tc.mode == SignedSHA256 {
+				rq.ContentSHA256 = sha256Hex(payload)
+			}
+			if !tc.mode.Streaming() {
+				rq.DecodedContentLength = -1
+			}
+			b.SetBytes(int64(len(payload)))
+			for b.Loop() {
+				r, err := rq.Body(strings.NewReader(tc.body))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.Copy(io.Discard, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -168,10 +168,6 @@ func (v *Verifier) maxSkew() time.Duration {
 	return v.MaxSkew
 }
 
-// presignParams are the query parameters whose presence marks a presigned
-// request.
-var presignParams = []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"}
-
 // Verify authenticates r by its Authorization header (AWS4-HMAC-SHA256) or
 // its presigned query parameters. It never reads the body, so call it
 // before anything triggers "100 Continue". It returns the typed errors of
@@ -182,8 +178,9 @@ func (v *Verifier) Verify(r *http.Request) (*Request, error) {
 	}
 	authz, hasHeader := r.Header["Authorization"]
 	query, qerr := parseQuery(r.URL.RawQuery)
+	// Any of these marks a presigned request.
 	hasQuery := false
-	for _, p := range presignParams {
+	for _, p := range [...]string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"} {
 		if _, ok := query[p]; ok {
 			hasQuery = true
 		}

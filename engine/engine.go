@@ -57,6 +57,8 @@ type Engine struct {
 	compactMu sync.Mutex // one compaction at a time
 	compactor compactionProgress
 
+	indexErr chan error // Pebble background errors (buffered 1)
+
 	closed atomic.Bool
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -85,10 +87,12 @@ func open(ctx context.Context, opts Options, forceRebuild bool) (_ *Engine, err 
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{opts: opts, fs: opts.FS, log: opts.Logger, stop: make(chan struct{})}
+	e := &Engine{opts: opts, fs: opts.FS, log: opts.Logger, stop: make(chan struct{}), indexErr: make(chan error, 1)}
 	fs := e.fs
-	if err := fs.MkdirAll(opts.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("engine: create data dir %s: %w", opts.Dir, err)
+	for _, d := range []string{opts.Dir, fs.PathJoin(opts.Dir, walDir), fs.PathJoin(opts.Dir, segmentsDir), fs.PathJoin(opts.Dir, indexDir)} {
+		if err := mkdirSynced(fs, d); err != nil {
+			return nil, fmt.Errorf("engine: create data dir %s: %w", d, err)
+		}
 	}
 	lock, err := fs.Lock(fs.PathJoin(opts.Dir, lockFile))
 	if err != nil {
@@ -142,6 +146,13 @@ func (e *Engine) pebbleOptions() *pebble.Options {
 		DisableWAL:         true, // our WAL is the source of truth; see DESIGN.md
 		FormatMajorVersion: pebble.FormatTableFormatV6,
 		Logger:             pebbleLogger{e.log},
+		EventListener: &pebble.EventListener{BackgroundError: func(err error) {
+			e.log.Error("engine: index background error", "err", err)
+			select {
+			case e.indexErr <- err:
+			default:
+			}
+		}},
 	}
 }
 
@@ -314,6 +325,9 @@ func (e *Engine) observeTime(t int64) {
 	}
 }
 
+// closeFlushTimeout bounds the index flush at Close.
+const closeFlushTimeout = 5 * time.Second
+
 // Close stops background work, persists the clock high-water mark and
 // closes the index, WAL and segments.
 func (e *Engine) Close() error {
@@ -329,8 +343,18 @@ func (e *Engine) Close() error {
 		errs = append(errs, err)
 	}
 	if e.db != nil && e.failed == nil {
-		if err := e.db.Flush(); err != nil {
+		// Flushing only shortens the next start's WAL replay; never let a
+		// failing disk hold Close hostage.
+		if done, err := e.db.AsyncFlush(); err != nil {
 			errs = append(errs, err)
+		} else {
+			select {
+			case <-done:
+			case err := <-e.indexErr:
+				e.log.Warn("engine: index flush failed at close; the next open replays the wal", "err", err)
+			case <-time.After(closeFlushTimeout):
+				e.log.Warn("engine: index flush did not finish at close; the next open replays the wal")
+			}
 		}
 	}
 	errs = append(errs, e.closeParts())

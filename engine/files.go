@@ -45,12 +45,7 @@ func writeFileAtomic(fs vfs.FS, dir, name string, data []byte) error {
 	if err := fs.Rename(tmp, fs.PathJoin(dir, name)); err != nil {
 		return fmt.Errorf("engine: rename %s: %w", tmp, err)
 	}
-	d, err := fs.OpenDir(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return syncDir(fs, dir)
 }
 
 // The CLOCK file holds the time high-water mark: unix ns (u64 BE) and the
@@ -113,4 +108,31 @@ func (e *Engine) clockLoop() {
 			}
 		}
 	}
+}
+
+// mkdirSynced creates dir (and missing parents) and syncs every parent
+// whose entries changed, so the directory survives a crash.
+func mkdirSynced(fs vfs.FS, dir string) error {
+	if _, err := fs.Stat(dir); err == nil {
+		return nil
+	}
+	parent := fs.PathDir(dir)
+	if parent != dir {
+		if err := mkdirSynced(fs, parent); err != nil {
+			return err
+		}
+	}
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return syncDir(fs, parent)
+}
+
+func syncDir(fs vfs.FS, dir string) error {
+	d, err := fs.OpenDir(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

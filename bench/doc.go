@@ -1,0 +1,20 @@
+// Package bench measures the raw limits of the disk under a directory, so
+// that storage-engine benchmarks can report their figures as a fraction of
+// what the hardware allows rather than as bare numbers that mean nothing
+// on another machine.
+//
+// Two limits matter to a durable object store:
+//
+//   - SeqWriteBandwidth: large sequential writes followed by one fdatasync,
+//     the ceiling for large-object puts.
+//   - SerialFsyncRate: one small append followed by fdatasync, repeated by a
+//     single writer, the ceiling for small durable puts without group
+//     commit.
+//
+// The probes go through pebble's vfs.Default, the same file layer (and so
+// the same system calls: write, fdatasync) the engine uses on a real
+// directory. They write random data, so that neither compressing nor
+// deduplicating storage can flatter them.
+//
+// Nothing in the server imports this package; engine/bench_test.go does.
+package bench

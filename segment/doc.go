@@ -76,7 +76,10 @@
 // "<id>.seg.tmp", appends a footer, syncs, renames it over the original and
 // syncs the directory (a torn tail is thereby truncated). New writes always go
 // to a fresh segment whose id is one more than the largest id seen; ids are
-// never reused.
+// never reused. Removing the newest segment leaves an empty marker file
+// "<id %016x>.removed" so its id counts as seen; Open deletes markers older
+// than the newest segment. A file shorter than the header, or all zeros, is
+// a segment whose creation never became durable and is deleted.
 //
 // # Failures
 //

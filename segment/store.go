@@ -193,7 +193,6 @@ func Open(opts Options) (*Store, error) {
 		zstd.IgnoreChecksum(true),
 	)
 	if err != nil {
-		_ = s.enc.Close()
 		_ = dir.Close()
 		return nil, fmt.Errorf("segment: zstd decoder: %w", err)
 	}
@@ -487,13 +486,11 @@ func (s *Store) Close() error {
 	return err
 }
 
+// closeResources closes the directory handle. The zstd coders are left to
+// the garbage collector: used only through EncodeAll/DecodeAll they hold
+// memory but no goroutines, and Writers or Readers racing with Close may
+// still be inside them (closing a Decoder under a DecodeAll panics).
 func (s *Store) closeResources() {
-	if s.enc != nil {
-		_ = s.enc.Close()
-	}
-	if s.dec != nil {
-		s.dec.Close()
-	}
 	s.dirMu.Lock()
 	if s.dir != nil {
 		_ = s.dir.Close()

@@ -30,17 +30,17 @@ func (s *Store) sealLocked() error {
 	}
 	end := seg.size.Load()
 	if err := seg.wf.Sync(); err != nil {
-		return s.failLocked(seg, end, err)
+		return s.failLocked(seg, end, err, true)
 	}
 	seg.mu.Lock()
 	seg.synced = max(seg.synced, end)
 	seg.mu.Unlock()
 	ft := footer{dataEnd: end, blocks: seg.blocks.Load(), rawBytes: seg.raw.Load()}
 	if _, err := seg.wf.Write(ft.encode(seg.id)); err != nil {
-		return s.failLocked(seg, end, err)
+		return s.failLocked(seg, end, err, false)
 	}
 	if err := seg.wf.Sync(); err != nil {
-		return s.failLocked(seg, end, err)
+		return s.failLocked(seg, end, err, true)
 	}
 	seg.mu.Lock()
 	seg.sealed = true
@@ -67,20 +67,23 @@ func (s *Store) retireLocked(seg *segment) {
 	}
 }
 
-// failLocked marks seg broken after a failed write or sync at off, retires
-// it and returns the error to report. appendMu must be held.
-func (s *Store) failLocked(seg *segment, off int64, err error) error {
-	seg.markFailed(err)
+// failLocked marks seg broken after a failed write (or, if isSync, sync)
+// at off, retires it and returns the error to report. appendMu must be held.
+func (s *Store) failLocked(seg *segment, off int64, err error, isSync bool) error {
+	seg.markFailed(err, isSync)
 	s.log.Error("segment: write failed; segment sealed off", "segment", seg.id, "offset", off, "err", err)
 	s.retireLocked(seg)
 	return fmt.Errorf("segment %016x off %d: %w: %w", seg.id, off, ErrBroken, err)
 }
 
-func (seg *segment) markFailed(err error) {
+func (seg *segment) markFailed(err error, isSync bool) {
 	seg.mu.Lock()
 	defer seg.mu.Unlock()
 	if seg.err == nil {
 		seg.err = err
+	}
+	if isSync && seg.syncErr == nil {
+		seg.syncErr = err
 	}
 	seg.cond.Broadcast()
 }
@@ -164,7 +167,7 @@ func (s *Store) appendFrame(frame []byte, rawLen int) (id uint64, off int64, err
 	off = seg.size.Load()
 	n := int64(len(frame))
 	if _, err := seg.wf.Write(frame); err != nil {
-		return 0, 0, s.failLocked(seg, off, err)
+		return 0, 0, s.failLocked(seg, off, err, false)
 	}
 	seg.blocks.Add(1)
 	seg.raw.Add(int64(rawLen))

@@ -85,8 +85,11 @@
 //
 // If a write or sync of the active segment fails (EIO, ENOSPC, ...), the
 // segment is sealed off logically: it is marked broken, never appended to
-// again, and the next write starts a new segment. Data synced before the
-// failure stays readable; Sync of an extent that was not yet durable returns
-// an error wrapping both ErrBroken and the original error. The broken file is
-// recovered (torn tail truncated, sealed) by the next Open.
+// again, and the next write starts a new segment; the failing call returns an
+// error wrapping ErrBroken and the original error (errors.Is works for
+// both). Frames appended before the failure stay readable. After a failed
+// write, Sync still makes those earlier frames durable (a torn frame past
+// them is harmless); after a failed fsync nothing not yet durable can be
+// trusted, so Sync of such an extent returns the sticky error. The broken
+// file is recovered (torn tail truncated, sealed) by the next Open.
 package segment

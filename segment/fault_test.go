@@ -268,3 +268,47 @@ func TestRandomFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteFailureKeepsEarlierFrames: after an append fails, frames other
+// writers appended before it (not yet synced) can still be synced and
+// survive a crash; after a failed fsync they cannot.
+func TestWriteFailureKeepsEarlierFrames(t *testing.T) {
+	tests := []struct {
+		name     string
+		match    func(errorfs.Op) bool
+		wantSync error // from Sync of the earlier, unsynced object
+	}{
+		{"write fails", opIs(errorfs.OpFileWrite, segSuffix), nil},
+		{"fsync fails", opIs(errorfs.OpFileSync, segSuffix), ErrBroken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := vfs.NewCrashableMem()
+			inj := &faultInjector{match: tt.match, errno: syscall.ENOSPC}
+			s := openTest(t, errorfs.Wrap(mem, inj), Options{BlockSize: 128})
+			rng := rand.New(rand.NewPCG(15, 15))
+			a := randomBytes(rng, 300)
+			extsA := writeObject(t, s, a, 0) // appended, not synced
+			inj.set(true)
+			b := randomBytes(rng, 300)
+			extsB, err := tryWriteObject(s, b, 0)
+			if err == nil {
+				err = s.Sync(extsB)
+			}
+			require.ErrorIs(t, err, syscall.ENOSPC)
+			require.ErrorIs(t, err, ErrBroken)
+			inj.set(false)
+
+			err = s.Sync(extsA)
+			if tt.wantSync != nil {
+				require.ErrorIs(t, err, tt.wantSync)
+				require.ErrorIs(t, err, syscall.ENOSPC)
+				return
+			}
+			require.NoError(t, err)
+			crashed := mem.CrashClone(vfs.CrashCloneCfg{})
+			s2 := openTest(t, crashed, Options{BlockSize: 128})
+			requireRead(t, s2, extsA, a, 0, int64(len(a)))
+		})
+	}
+}

@@ -63,9 +63,14 @@ type segment struct {
 	cond sync.Cond // signals the end of a group-commit sync; uses mu
 	// sealed is set once the footer is durable. Guarded by mu.
 	sealed bool
-	// err is the first write or sync failure; the segment is broken once it
-	// is set. Guarded by mu.
+	// err is the first write or sync failure; the segment is broken (gets
+	// no more appends) once it is set. Guarded by mu.
 	err error
+	// syncErr is the first sync failure. After it nothing beyond synced can
+	// be trusted to become durable (the kernel may have dropped the dirty
+	// pages), so Sync fails for it. After a write failure alone, the frames
+	// below size are intact and Sync still makes them durable. Guarded by mu.
+	syncErr error
 	// synced is the length known durable. Guarded by mu.
 	synced int64
 	// syncing is set while a group-commit sync runs. Guarded by mu.

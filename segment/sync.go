@@ -5,8 +5,9 @@ import "fmt"
 // Sync makes every extent durable. Concurrent callers share one fsync of
 // the active segment (group commit); extents in sealed segments are already
 // durable. It returns only after the data is on stable storage, or an error
-// (wrapping ErrBroken and the I/O error if a write or sync of the segment
-// failed before the extent became durable).
+// (wrapping ErrBroken and the I/O error if a sync of the segment failed
+// before the extent became durable). A failed append does not stop Sync
+// from making the segment's earlier frames durable.
 func (s *Store) Sync(exts []Extent) error {
 	var need map[uint64]int64
 	for _, e := range exts {
@@ -56,8 +57,8 @@ func (seg *segment) syncTo(end int64) (failed bool, err error) {
 		if seg.synced >= end {
 			return failed, nil
 		}
-		if seg.err != nil {
-			return failed, fmt.Errorf("segment %016x off %d: %w: %w", seg.id, seg.synced, ErrBroken, seg.err)
+		if seg.syncErr != nil {
+			return failed, fmt.Errorf("segment %016x off %d: %w: %w", seg.id, seg.synced, ErrBroken, seg.syncErr)
 		}
 		if seg.syncing {
 			seg.cond.Wait()
@@ -71,9 +72,12 @@ func (seg *segment) syncTo(end int64) (failed bool, err error) {
 		seg.mu.Lock()
 		seg.syncing = false
 		if serr != nil {
+			if seg.syncErr == nil {
+				seg.syncErr = serr
+				failed = true
+			}
 			if seg.err == nil {
 				seg.err = serr
-				failed = true
 			}
 		} else {
 			seg.synced = max(seg.synced, target)

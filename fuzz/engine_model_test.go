@@ -339,17 +339,6 @@ func runEngineModel(t testing.TB, input []byte) map[string]int {
 		ClockPersistInterval: 1000 * time.Hour,
 	}
 	h.logf("open seg=%d block=%d wal=%d", segSize, blockSize, walSize)
-	// Workaround for an engine bug (reported, not yet fixed): Open creates
-	// Dir with MkdirAll but never syncs its parent, so a crash clone of a
-	// fresh store loses the whole data directory, acknowledged writes
-	// included. Pre-create and sync /data as an operator-made directory
-	// would be.
-	if err := h.mem.MkdirAll(h.opts.Dir, 0o755); err != nil {
-		h.fatalf("mkdir: %v", err)
-	}
-	if err := syncDir(h.mem, "/"); err != nil {
-		h.fatalf("sync /: %v", err)
-	}
 	h.open()
 	defer func() {
 		if h.e != nil {
@@ -416,15 +405,6 @@ func runEngineModel(t testing.TB, input []byte) map[string]int {
 		t.Logf("op log:\n%s", strings.Join(h.log, "\n"))
 	}
 	return h.outcomes
-}
-
-func syncDir(fs vfs.FS, dir string) error {
-	d, err := fs.OpenDir(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 func (h *modelHarness) open() {

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -140,7 +141,7 @@ func checkRecovered(t *testing.T, fs vfs.FS, opts Options, acked []object, what 
 	for i, o := range acked {
 		got, err := readRange(s, o.exts, 0, int64(len(o.data)))
 		require.NoError(t, err, "%s: object %d", what, i)
-		require.Equal(t, o.data, got, "%s: object %d", what, i)
+		require.True(t, bytes.Equal(o.data, got), "%s: object %d differs", what, i)
 	}
 	var maxID uint64
 	for _, info := range s.Segments() {

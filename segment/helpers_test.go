@@ -92,12 +92,22 @@ func readRange(s *Store, exts []Extent, off, n int64) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
+// requireRead checks [off, off+n) of exts reads back as want[off:off+n],
+// through both WriteTo (io.Copy) and plain Read calls.
 func requireRead(t testing.TB, s *Store, exts []Extent, want []byte, off, n int64) {
 	t.Helper()
 	got, err := readRange(s, exts, off, n)
 	require.NoError(t, err, "read [%d, %d+%d)", off, off, n)
 	if !bytes.Equal(got, want[off:off+n]) {
 		t.Fatalf("read [%d, %d+%d): got %d bytes differing from want", off, off, n, len(got))
+	}
+	r, err := s.NewReader(exts, off, n)
+	require.NoError(t, err)
+	got, err = io.ReadAll(struct{ io.Reader }{r}) // hide WriteTo
+	require.NoError(t, err, "Read [%d, %d+%d)", off, off, n)
+	require.NoError(t, r.Close())
+	if !bytes.Equal(got, want[off:off+n]) {
+		t.Fatalf("Read [%d, %d+%d): got %d bytes differing from want", off, off, n, len(got))
 	}
 }
 

@@ -133,6 +133,41 @@ func (r *reader) Read(p []byte) (int, error) {
 	return k, nil
 }
 
+// WriteTo implements io.WriterTo, so io.Copy hands decoded blocks to w
+// without an intermediate buffer.
+func (r *reader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		switch {
+		case r.closed:
+			return total, ErrClosed
+		case r.err != nil:
+			return total, r.err
+		case r.left == 0:
+			return total, nil
+		case r.s.closed.Load():
+			return total, ErrClosed
+		}
+		for len(r.block) == 0 {
+			if err := r.next(); err != nil {
+				r.err = err
+				return total, err
+			}
+		}
+		chunk := r.block[:min(int64(len(r.block)), r.left)]
+		n, err := w.Write(chunk)
+		r.block = r.block[n:]
+		r.left -= int64(n)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+		if n < len(chunk) {
+			return total, io.ErrShortWrite
+		}
+	}
+}
+
 // next walks to the next frame, decoding it into r.block unless the whole
 // frame lies before the range.
 func (r *reader) next() error {

@@ -1,0 +1,57 @@
+package s3api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/s3api/s3err"
+	"github.com/wormstore/wormstore/s3api/s3xml"
+)
+
+// deleteObjects is DeleteObjects: every key is attempted, whatever happens
+// to the others; failures are per-key <Error> entries in a 200 answer.
+func (rq *request) deleteObjects() error {
+	data, err := rq.readXMLBody(true)
+	if err != nil {
+		return err
+	}
+	d, err := s3xml.DecodeDelete(data)
+	if err != nil {
+		return err
+	}
+	if _, err := rq.s.eng.Bucket(rq.ctx, rq.bucket); err != nil {
+		return bucketErr(err, rq.bucket)
+	}
+	bypass := rq.bypassGovernance()
+	res := s3xml.DeleteResult{}
+	for _, o := range d.Objects {
+		if err := rq.ctx.Err(); err != nil {
+			return err
+		}
+		r, err := rq.s.eng.DeleteObject(rq.ctx, rq.bucket, o.Key, engine.DeleteOptions{VersionID: o.VersionID, Bypass: bypass})
+		switch {
+		case errors.Is(err, engine.ErrNoSuchVersion):
+			// As AWS: a version that does not exist counts as deleted.
+			res.Deleted = append(res.Deleted, s3xml.DeletedEntry{Key: o.Key, VersionID: o.VersionID})
+		case err != nil:
+			se := s3err.FromError(err)
+			if se.IsServerError() {
+				rq.s.log.LogAttrs(rq.ctx, slog.LevelError, "DeleteObjects entry failed", slog.String("request_id", rq.id),
+					slog.String("bucket", rq.bucket), slog.String("key", o.Key), slog.String("version", o.VersionID), slog.Any("err", err))
+			}
+			res.Errors = append(res.Errors, s3xml.DeleteErrorEntry{Key: o.Key, VersionID: o.VersionID, Code: string(se.Code), Message: se.Message})
+		case !d.Quiet:
+			e := s3xml.DeletedEntry{Key: o.Key, VersionID: o.VersionID}
+			if r.DeleteMarker {
+				e.DeleteMarker, e.DeleteMarkerVersionID = true, r.VersionID
+			}
+			res.Deleted = append(res.Deleted, e)
+		}
+	}
+	if d.Quiet {
+		res.Deleted = nil
+	}
+	return rq.writeXML(http.StatusOK, res)
+}

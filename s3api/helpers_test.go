@@ -1,0 +1,224 @@
+package s3api_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/s3api"
+	"github.com/wormstore/wormstore/s3api/sigv4"
+)
+
+const (
+	testAccessKey = "AKIAWORMSTORETEST"
+	testSecret    = "wormstore/secret/key/for/tests+0123456789"
+	testRegion    = "us-east-1"
+	testMinPart   = 64 << 10
+)
+
+// testEnv is a wormstore engine on an in-memory filesystem behind a real
+// loopback HTTP or HTTPS listener.
+type testEnv struct {
+	t   testing.TB
+	eng *engine.Engine
+	srv *httptest.Server
+	s3  *s3.Client
+}
+
+type envOptions struct {
+	tls    bool
+	domain string
+}
+
+func newEnv(t testing.TB, o envOptions) *testEnv {
+	t.Helper()
+	eng, err := engine.Open(context.Background(), engine.Options{
+		FS: vfs.NewMem(), Dir: "/data",
+		SegmentSize: 4 << 20, BlockSize: 64 << 10, WALSegmentSize: 1 << 20,
+		MinPartSize: testMinPart, CompactionInterval: -1, ClockPersistInterval: time.Hour,
+	})
+	require.NoError(t, err)
+	h, err := s3api.New(s3api.Config{
+		Engine: eng, Region: testRegion, VirtualHostDomain: o.domain,
+		Credentials: sigv4.StaticCredentials{testAccessKey: testSecret},
+	})
+	require.NoError(t, err)
+	var srv *httptest.Server
+	if o.tls {
+		srv = httptest.NewTLSServer(h)
+	} else {
+		srv = httptest.NewServer(h)
+	}
+	env := &testEnv{t: t, eng: eng, srv: srv}
+	env.s3 = env.sdkClient()
+	t.Cleanup(func() {
+		srv.Close()
+		rep, err := eng.Verify(context.Background(), nil)
+		require.NoError(t, err)
+		require.True(t, rep.OK(), "engine verify: %v", rep.Problems)
+		require.NoError(t, eng.Close())
+	})
+	return env
+}
+
+// sdkClient builds an aws-sdk-go-v2 S3 client without LoadDefaultConfig
+// (which refuses a custom transport when AWS_CA_BUNDLE is set), with the
+// SDK's default checksum behaviour and no retries.
+func (e *testEnv) sdkClient(optFns ...func(*s3.Options)) *s3.Client {
+	cfg := aws.Config{
+		Region:      testRegion,
+		Credentials: credentials.NewStaticCredentialsProvider(testAccessKey, testSecret, ""),
+		HTTPClient:  e.srv.Client(),
+		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
+		// What LoadDefaultConfig sets: the SDK's 2025 integrity defaults.
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
+	}
+	return s3.NewFromConfig(cfg, append([]func(*s3.Options){func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(e.srv.URL)
+		o.UsePathStyle = true
+	}}, optFns...)...)
+}
+
+// apiCode returns the S3 error code and HTTP status of an SDK error.
+func apiCode(t testing.TB, err error) (string, int) {
+	t.Helper()
+	require.Error(t, err)
+	code := ""
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code = ae.ErrorCode()
+	}
+	status := 0
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		status = re.HTTPStatusCode()
+	}
+	return code, status
+}
+
+// requireCode asserts an SDK error's S3 code and status.
+func requireCode(t testing.TB, err error, code string, status int) {
+	t.Helper()
+	gotCode, gotStatus := apiCode(t, err)
+	require.Equal(t, code, gotCode, "got code %s, want %s (err %v)", gotCode, code, err)
+	require.Equal(t, status, gotStatus, "got status %d, want %d (err %v)", gotStatus, status, err)
+}
+
+// rawResponse is a response read to the end.
+type rawResponse struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// errorDoc is the S3 error document.
+type errorDoc struct {
+	Code      string `xml:"Code"`
+	Message   string `xml:"Message"`
+	Resource  string `xml:"Resource"`
+	RequestID string `xml:"RequestId"`
+	Key       string `xml:"Key"`
+}
+
+func (r *rawResponse) errorDoc(t testing.TB) errorDoc {
+	t.Helper()
+	var d errorDoc
+	require.NoError(t, xml.Unmarshal(r.body, &d), "body %q", r.body)
+	return d
+}
+
+// do sends a request signed by the SDK's v4 signer over the test listener.
+// path is the raw (already escaped) path and query; payload hash is
+// computed over body unless hdr sets x-amz-content-sha256.
+func (e *testEnv) do(method, pathQuery string, hdr http.Header, body []byte) *rawResponse {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+pathQuery, bytes.NewReader(body))
+	require.NoError(e.t, err)
+	for k, vs := range hdr {
+		req.Header[k] = vs
+	}
+	if body == nil {
+		req.Body = http.NoBody
+		req.ContentLength = 0
+	}
+	hash := req.Header.Get("x-amz-content-sha256")
+	if hash == "" {
+		sum := sha256.Sum256(body)
+		hash = hex.EncodeToString(sum[:])
+		req.Header.Set("x-amz-content-sha256", hash)
+	}
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	require.NoError(e.t, signer.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecret},
+		req, hash, "s3", testRegion, time.Now()))
+	return e.send(req)
+}
+
+// send sends req unchanged and reads the whole response.
+func (e *testEnv) send(req *http.Request) *rawResponse {
+	e.t.Helper()
+	resp, err := e.srv.Client().Do(req)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(e.t, err)
+	return &rawResponse{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// escapeKey percent-encodes a key for a raw request path.
+func escapeKey(k string) string {
+	parts := strings.Split(k, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}
+
+func ctx() context.Context { return context.Background() }
+
+// mustPut stores an object with the SDK and returns its version id.
+func (e *testEnv) mustPut(bucket, key, data string) string {
+	e.t.Helper()
+	out, err := e.s3.PutObject(ctx(), &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: strings.NewReader(data)})
+	require.NoError(e.t, err)
+	return aws.ToString(out.VersionId)
+}
+
+func (e *testEnv) mustGet(bucket, key string) string {
+	e.t.Helper()
+	out, err := e.s3.GetObject(ctx(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	require.NoError(e.t, err)
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	require.NoError(e.t, err)
+	return string(b)
+}
+
+func (e *testEnv) mustCreateBucket(bucket string, lock bool) {
+	e.t.Helper()
+	in := &s3.CreateBucketInput{Bucket: &bucket}
+	if lock {
+		in.ObjectLockEnabledForBucket = aws.Bool(true)
+	}
+	_, err := e.s3.CreateBucket(ctx(), in)
+	require.NoError(e.t, err)
+}

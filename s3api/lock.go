@@ -1,0 +1,80 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"net/http"
+
+	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/s3api/s3xml"
+)
+
+func (rq *request) putObjectRetention() error {
+	data, err := rq.readXMLBody(true)
+	if err != nil {
+		return err
+	}
+	pr, err := s3xml.DecodeRetention(data)
+	if err != nil {
+		return err
+	}
+	vid := rq.query.Get("versionId")
+	ret := engine.Retention{Mode: engine.Mode(pr.Mode), Until: pr.Until}
+	if _, _, err := rq.s.eng.PutObjectRetention(rq.ctx, rq.bucket, rq.key, vid, ret, rq.bypassGovernance()); err != nil {
+		return objectErr(err, rq.bucket, rq.key)
+	}
+	return rq.writeEmpty(http.StatusOK)
+}
+
+func (rq *request) getObjectRetention() error {
+	ret, err := rq.s.eng.GetObjectRetention(rq.ctx, rq.bucket, rq.key, rq.query.Get("versionId"))
+	if err != nil {
+		return objectErr(err, rq.bucket, rq.key)
+	}
+	return rq.writeXML(http.StatusOK, s3xml.Retention{Mode: string(ret.Mode), RetainUntilDate: s3xml.FormatTime(ret.Until)})
+}
+
+func (rq *request) putObjectLegalHold() error {
+	data, err := rq.readXMLBody(true)
+	if err != nil {
+		return err
+	}
+	on, err := s3xml.DecodeLegalHold(data)
+	if err != nil {
+		return err
+	}
+	if _, err := rq.s.eng.PutObjectLegalHold(rq.ctx, rq.bucket, rq.key, rq.query.Get("versionId"), on); err != nil {
+		return objectErr(err, rq.bucket, rq.key)
+	}
+	return rq.writeEmpty(http.StatusOK)
+}
+
+func (rq *request) getObjectLegalHold() error {
+	on, err := rq.s.eng.GetObjectLegalHold(rq.ctx, rq.bucket, rq.key, rq.query.Get("versionId"))
+	if err != nil {
+		return objectErr(err, rq.bucket, rq.key)
+	}
+	st := "OFF"
+	if on {
+		st = "ON"
+	}
+	return rq.writeXML(http.StatusOK, s3xml.LegalHold{Status: st})
+}
+
+// tagging is the GetObjectTagging response.
+type tagging struct {
+	XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ Tagging"`
+	TagSet  struct{} `xml:"TagSet"`
+}
+
+// getObjectTagging answers an empty tag set for an existing version:
+// wormstore does not store tags, but copy tools (aws s3 cp between
+// buckets) read them before copying.
+func (rq *request) getObjectTagging() error {
+	vid := rq.query.Get("versionId")
+	info, err := rq.s.eng.StatObject(rq.ctx, rq.bucket, rq.key, vid)
+	if err != nil {
+		return objectErr(err, rq.bucket, rq.key)
+	}
+	rq.setVersionHeader(info.VersionID)
+	return rq.writeXML(http.StatusOK, tagging{})
+}

@@ -71,10 +71,12 @@
 // Writer.Finish and CopyExtent only append; Store.Sync makes extents durable,
 // sharing one fsync among concurrent callers (group commit). Seal syncs the
 // frames, appends the footer and syncs again, so a valid footer implies
-// durable frames. Recovery in Open seals every unsealed segment: it copies the
-// header and the longest prefix of complete, checksum-valid frames to
-// "<id>.seg.tmp", appends a footer, syncs, renames it over the original and
-// syncs the directory (a torn tail is thereby truncated). New writes always go
+// durable frames. Recovery in Open seals every unsealed segment. Its valid
+// prefix ends at the first incomplete or checksum-failing frame. Without a
+// torn tail the file is synced and the footer appended in place; otherwise
+// the header and valid prefix are copied to "<id>.seg.tmp", a footer is
+// appended, the copy is synced and renamed over the original, and the
+// directory synced (vfs has no Truncate). New writes always go
 // to a fresh segment whose id is one more than the largest id seen; ids are
 // never reused. Removing the newest segment leaves an empty marker file
 // "<id %016x>.removed" so its id counts as seen; Open deletes markers older

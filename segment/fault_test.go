@@ -172,32 +172,53 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-// TestFaultDuringRecovery fails the rewrite of an unsealed segment at Open;
-// Open returns the error and a later Open recovers.
+// TestFaultDuringRecovery fails the sealing of an unsealed segment at
+// Open, both in place (no torn tail) and by rewrite (torn tail): Open
+// returns the error and a later Open recovers.
 func TestFaultDuringRecovery(t *testing.T) {
-	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EIO} {
-		t.Run(errno.Error(), func(t *testing.T) {
-			mem := vfs.NewCrashableMem()
-			s := openTest(t, mem, Options{BlockSize: 128})
-			data := randomBytes(rand.New(rand.NewPCG(10, 10)), 1000)
-			exts := writeObject(t, s, data, 0)
-			require.NoError(t, s.Sync(exts))
-			crashed := mem.CrashClone(vfs.CrashCloneCfg{}) // unsealed
-
-			for _, match := range []func(errorfs.Op) bool{
-				opIs(errorfs.OpCreate, tmpSuffix),
-				opIs(errorfs.OpFileWrite, tmpSuffix),
-				opIs(errorfs.OpFileSync, tmpSuffix),
-				opIs(errorfs.OpRename, tmpSuffix),
-			} {
-				inj := &faultInjector{match: match, errno: errno, on: true}
+	tests := []struct {
+		name  string
+		torn  bool
+		match func(errorfs.Op) bool
+	}{
+		{"in place: open", false, opIs(errorfs.OpOpen, segSuffix)},
+		{"in place: sync", false, opIs(errorfs.OpFileSync, segSuffix)},
+		{"in place: footer write", false, opIs(errorfs.OpFileWriteAt, segSuffix)},
+		{"rewrite: create", true, opIs(errorfs.OpCreate, tmpSuffix)},
+		{"rewrite: write", true, opIs(errorfs.OpFileWrite, tmpSuffix)},
+		{"rewrite: sync", true, opIs(errorfs.OpFileSync, tmpSuffix)},
+		{"rewrite: rename", true, opIs(errorfs.OpRename, tmpSuffix)},
+		{"rewrite: dir sync", true, opIs(errorfs.OpFileSync, "segs")},
+	}
+	for _, tt := range tests {
+		for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EIO} {
+			t.Run(tt.name+"/"+errno.Error(), func(t *testing.T) {
+				mem := vfs.NewCrashableMem()
+				s := openTest(t, mem, Options{BlockSize: 128})
+				data := randomBytes(rand.New(rand.NewPCG(10, 10)), 1000)
+				exts := writeObject(t, s, data, 0)
+				require.NoError(t, s.Sync(exts))
+				crashed := mem.CrashClone(vfs.CrashCloneCfg{}) // unsealed
+				if tt.torn {
+					path := crashed.PathJoin(testDir, segName(exts[0].Seg))
+					f, err := crashed.OpenReadWrite(path, vfs.WriteCategoryUnspecified)
+					require.NoError(t, err)
+					st, err := f.Stat()
+					require.NoError(t, err)
+					_, err = f.WriteAt([]byte("torn"), st.Size())
+					require.NoError(t, err)
+					require.NoError(t, f.Close())
+				}
+				inj := &faultInjector{match: tt.match, errno: errno, on: true}
 				_, err := Open(Options{FS: errorfs.Wrap(crashed, inj), Dir: testDir, BlockSize: 128})
 				require.ErrorIs(t, err, errno)
 				require.Positive(t, inj.hits)
-			}
-			s2 := openTest(t, crashed, Options{BlockSize: 128})
-			requireRead(t, s2, exts, data, 0, int64(len(data)))
-		})
+
+				s2 := openTest(t, crashed, Options{BlockSize: 128})
+				requireRead(t, s2, exts, data, 0, int64(len(data)))
+				require.True(t, s2.Segments()[0].Sealed)
+			})
+		}
 	}
 }
 

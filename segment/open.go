@@ -213,13 +213,15 @@ func (s *Store) openSegment(id uint64) (*segment, error) {
 	}
 	_ = f.Close()
 	f = nil
-	return s.recoverSegment(id, path, h, hb)
+	return s.recoverSegment(id, path, h)
 }
 
-// recoverSegment seals an unsealed segment left by a crash: it copies the
-// header and the valid prefix of frames to a temporary file, appends a
-// footer, syncs, and renames it over the original.
-func (s *Store) recoverSegment(id uint64, path string, h fileHeader, hb []byte) (*segment, error) {
+// recoverSegment seals an unsealed segment left by a crash. It finds the
+// longest prefix of complete, checksum-valid frames. If that is the whole
+// file, it syncs the file and appends the footer in place. Otherwise (a torn
+// tail) it copies the header and the valid prefix to a temporary file,
+// appends a footer, syncs, and renames it over the original.
+func (s *Store) recoverSegment(id uint64, path string, h fileHeader) (*segment, error) {
 	src, err := s.fs.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("segment %016x: open: %w", id, err)
@@ -230,38 +232,49 @@ func (s *Store) recoverSegment(id uint64, path string, h fileHeader, hb []byte) 
 		return nil, fmt.Errorf("segment %016x: stat: %w", id, err)
 	}
 	size := st.Size()
-	tmpPath := path + tmpSuffix
-	dst, err := s.fs.Create(tmpPath, vfs.WriteCategoryUnspecified)
+	ft, reason, err := scanFrames(src, size, h.blockSize)
 	if err != nil {
 		return nil, fmt.Errorf("segment %016x: recover: %w", id, err)
 	}
-	fail := func(err error) (*segment, error) {
-		_ = dst.Close()
-		_ = s.fs.Remove(tmpPath)
+	if ft.dataEnd == size {
+		err = s.sealInPlace(path, ft, id)
+	} else {
+		err = s.rewritePrefix(src, path, ft, id)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("segment %016x: recover: %w", id, err)
 	}
-	if _, err := dst.Write(hb); err != nil {
-		return fail(err)
+	if dropped := size - ft.dataEnd; dropped > 0 {
+		s.log.Warn("segment: truncated torn tail and sealed segment",
+			"segment", id, "offset", ft.dataEnd, "valid_length", ft.dataEnd, "dropped_bytes", dropped, "reason", reason)
+	} else {
+		s.log.Info("segment: sealed unsealed segment", "segment", id, "valid_length", ft.dataEnd)
 	}
+	seg := newSegment(id, path, h.blockSize)
+	seg.size.Store(ft.dataEnd)
+	seg.blocks.Store(ft.blocks)
+	seg.raw.Store(ft.rawBytes)
+	seg.sealed = true
+	seg.synced = ft.dataEnd
+	return seg, nil
+}
+
+// scanFrames walks the frames of an unsealed segment of size bytes and
+// returns the footer for its valid prefix, which ends at the first
+// incomplete, impossible or checksum-failing frame (reason says which).
+// Errors are I/O errors.
+func scanFrames(src vfs.File, size int64, blockSize uint32) (ft footer, reason string, err error) {
 	off := int64(headerSize)
-	var blocks, raw int64
-	var buf []byte
-	var reason string
-	for {
-		if off == size {
-			break
-		}
+	buf := make([]byte, frameHeaderSize, 4096)
+	for off < size {
 		if size-off < frameHeaderSize {
 			reason = "incomplete frame header"
 			break
 		}
-		if cap(buf) < frameHeaderSize {
-			buf = make([]byte, frameHeaderSize, 4096)
-		}
 		if err := readFull(src, buf[:frameHeaderSize], off); err != nil {
-			return fail(err)
+			return ft, "", err
 		}
-		fh, err := decodeFrameHeader(buf[:frameHeaderSize], h.blockSize)
+		fh, err := decodeFrameHeader(buf[:frameHeaderSize], blockSize)
 		if err != nil {
 			reason = err.Error()
 			break
@@ -274,20 +287,68 @@ func (s *Store) recoverSegment(id uint64, path string, h fileHeader, hb []byte) 
 		frame := grow(buf, int(fh.size()))
 		buf = frame
 		if err := readFull(src, frame[frameHeaderSize:], off+frameHeaderSize); err != nil {
-			return fail(err)
+			return ft, "", err
 		}
 		if err := verifyFrame(fh, frame); err != nil {
 			reason = err.Error()
 			break
 		}
-		if _, err := dst.Write(frame); err != nil {
+		off += fh.size()
+		ft.blocks++
+		ft.rawBytes += int64(fh.rawLen)
+	}
+	ft.dataEnd = off
+	return ft, reason, nil
+}
+
+// sealInPlace seals a segment without a torn tail: sync the frames (they
+// may only be in the page cache after a process crash), append the footer,
+// sync again.
+func (s *Store) sealInPlace(path string, ft footer, id uint64) error {
+	f, err := s.fs.OpenReadWrite(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if _, err := f.WriteAt(ft.encode(id), ft.dataEnd); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// rewritePrefix truncates a torn tail, which vfs cannot do in place: it
+// copies [0, ft.dataEnd) of src to path.tmp, appends the footer, syncs, and
+// renames the copy over path.
+func (s *Store) rewritePrefix(src vfs.File, path string, ft footer, id uint64) error {
+	tmpPath := path + tmpSuffix
+	dst, err := s.fs.Create(tmpPath, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		_ = dst.Close()
+		_ = s.fs.Remove(tmpPath)
+		return err
+	}
+	buf := make([]byte, min(ft.dataEnd, 1<<20))
+	for off := int64(0); off < ft.dataEnd; {
+		n := min(int64(len(buf)), ft.dataEnd-off)
+		if err := readFull(src, buf[:n], off); err != nil {
 			return fail(err)
 		}
-		off += fh.size()
-		blocks++
-		raw += int64(fh.rawLen)
+		if _, err := dst.Write(buf[:n]); err != nil {
+			return fail(err)
+		}
+		off += n
 	}
-	ft := footer{dataEnd: off, blocks: blocks, rawBytes: raw}
 	if _, err := dst.Write(ft.encode(id)); err != nil {
 		return fail(err)
 	}
@@ -296,28 +357,13 @@ func (s *Store) recoverSegment(id uint64, path string, h fileHeader, hb []byte) 
 	}
 	if err := dst.Close(); err != nil {
 		_ = s.fs.Remove(tmpPath)
-		return nil, fmt.Errorf("segment %016x: recover: %w", id, err)
+		return err
 	}
 	if err := s.fs.Rename(tmpPath, path); err != nil {
 		_ = s.fs.Remove(tmpPath)
-		return nil, fmt.Errorf("segment %016x: recover: %w", id, err)
+		return err
 	}
-	if err := s.syncDir(); err != nil {
-		return nil, err
-	}
-	if dropped := size - off; dropped > 0 {
-		s.log.Warn("segment: truncated torn tail and sealed segment",
-			"segment", id, "offset", off, "valid_length", off, "dropped_bytes", dropped, "reason", reason)
-	} else {
-		s.log.Info("segment: sealed unsealed segment", "segment", id, "valid_length", off)
-	}
-	seg := newSegment(id, path, h.blockSize)
-	seg.size.Store(off)
-	seg.blocks.Store(blocks)
-	seg.raw.Store(raw)
-	seg.sealed = true
-	seg.synced = off
-	return seg, nil
+	return s.syncDir()
 }
 
 // mkdirDurable creates dir and any missing parents, syncing the parent of

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,16 @@ type testEnv struct {
 	eng *engine.Engine
 	srv *httptest.Server
 	s3  *s3.Client
+
+	mu       sync.Mutex
+	payloads map[string]int // x-amz-content-sha256 markers seen (hashes as "SHA256"), guarded by mu
+}
+
+// sawPayload reports how many requests carried the payload marker.
+func (e *testEnv) sawPayload(marker string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.payloads[marker]
 }
 
 type envOptions struct {
@@ -62,13 +73,23 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		Credentials: sigv4.StaticCredentials{testAccessKey: testSecret},
 	})
 	require.NoError(t, err)
-	var srv *httptest.Server
+	env := &testEnv{t: t, eng: eng, payloads: map[string]int{}}
+	record := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m := r.Header.Get("x-amz-content-sha256")
+		if len(m) == 64 {
+			m = "SHA256"
+		}
+		env.mu.Lock()
+		env.payloads[m]++
+		env.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
 	if o.tls {
-		srv = httptest.NewTLSServer(h)
+		env.srv = httptest.NewTLSServer(record)
 	} else {
-		srv = httptest.NewServer(h)
+		env.srv = httptest.NewServer(record)
 	}
-	env := &testEnv{t: t, eng: eng, srv: srv}
+	srv := env.srv
 	env.s3 = env.sdkClient()
 	t.Cleanup(func() {
 		srv.Close()

@@ -66,7 +66,7 @@ func TestObjectLockWalkthrough(t *testing.T) {
 			require.NoError(t, err)
 			shorter := time.Now().Add(10 * 24 * time.Hour).UTC()
 			_, err = c.PutObjectRetention(ctx(), &s3.PutObjectRetentionInput{Bucket: bucket, Key: key, VersionId: &vid,
-				Retention: &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeCompliance, RetainUntilDate: &shorter},
+				Retention:                 &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeCompliance, RetainUntilDate: &shorter},
 				BypassGovernanceRetention: aws.Bool(true)})
 			requireCode(t, err, "AccessDenied", http.StatusForbidden)
 

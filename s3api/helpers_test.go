@@ -243,3 +243,5 @@ func (e *testEnv) mustCreateBucket(bucket string, lock bool) {
 	_, err := e.s3.CreateBucket(ctx(), in)
 	require.NoError(e.t, err)
 }
+
+func xmlUnmarshal(b []byte, v any) error { return xml.Unmarshal(b, v) }

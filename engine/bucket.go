@@ -84,7 +84,13 @@ func (e *Engine) loadBucket(name string) (*BucketInfo, error) {
 	if e.closed.Load() {
 		return nil, ErrClosed
 	}
-	var bi BucketInfo
+	e.bucketsMu.RLock()
+	bi, ok := e.buckets[name]
+	gen := e.bucketsGen
+	e.bucketsMu.RUnlock()
+	if ok {
+		return &bi, nil
+	}
 	found, err := getJSON(e.db, bucketKey(name), &bi)
 	if err != nil {
 		return nil, err
@@ -92,7 +98,21 @@ func (e *Engine) loadBucket(name string) (*BucketInfo, error) {
 	if !found {
 		return nil, fmt.Errorf("%w: %q", ErrNoSuchBucket, name)
 	}
-	return &bi, nil
+	e.bucketsMu.Lock()
+	if e.bucketsGen == gen { // no bucket record was applied meanwhile
+		e.buckets[name] = bi
+	}
+	e.bucketsMu.Unlock()
+	c := bi
+	return &c, nil
+}
+
+// invalidateBuckets drops the bucket cache after a bucket record is applied.
+func (e *Engine) invalidateBuckets() {
+	e.bucketsMu.Lock()
+	e.bucketsGen++
+	clear(e.buckets)
+	e.bucketsMu.Unlock()
 }
 
 // ListBuckets returns all buckets sorted by name.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/wormstore/wormstore/segment"
 	"github.com/wormstore/wormstore/wal"
@@ -59,6 +60,19 @@ type Engine struct {
 
 	indexErr chan error // Pebble background errors (buffered 1)
 
+	// buckets caches bucket configurations (read on every request).
+	bucketsMu  sync.RWMutex
+	buckets    map[string]BucketInfo // guarded by bucketsMu
+	bucketsGen uint64                // guarded by bucketsMu; bumped on every bucket record
+
+	// pending holds extents written but maybe not yet fsynced; the WAL
+	// group-commit leader syncs them before it fsyncs the records that
+	// reference them (wal.Options.BeforeSync).
+	pendingMu sync.Mutex
+	pending   []segment.Extent // guarded by pendingMu
+
+	bufs sync.Pool // *[]byte of copyBufSize, for writeData
+
 	closed atomic.Bool
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -87,7 +101,9 @@ func open(ctx context.Context, opts Options, forceRebuild bool) (_ *Engine, err 
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{opts: opts, fs: opts.FS, log: opts.Logger, stop: make(chan struct{}), indexErr: make(chan error, 1)}
+	e := &Engine{opts: opts, fs: opts.FS, log: opts.Logger, stop: make(chan struct{}), indexErr: make(chan error, 1),
+		buckets: map[string]BucketInfo{}}
+	e.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	fs := e.fs
 	for _, d := range []string{opts.Dir, fs.PathJoin(opts.Dir, walDir), fs.PathJoin(opts.Dir, segmentsDir), fs.PathJoin(opts.Dir, indexDir)} {
 		if err := mkdirSynced(fs, d); err != nil {
@@ -120,7 +136,7 @@ func open(ctx context.Context, opts Options, forceRebuild bool) (_ *Engine, err 
 	}
 	e.wal, err = wal.Open(wal.Options{
 		FS: fs, Dir: fs.PathJoin(opts.Dir, walDir), SegmentSize: opts.WALSegmentSize,
-		Logger: e.log, OnSync: opts.OnWALSync,
+		Logger: e.log, OnSync: opts.OnWALSync, BeforeSync: e.syncPending,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: open wal: %w", err)
@@ -141,10 +157,11 @@ func open(ctx context.Context, opts Options, forceRebuild bool) (_ *Engine, err 
 }
 
 func (e *Engine) pebbleOptions() *pebble.Options {
-	return &pebble.Options{
+	o := &pebble.Options{
 		FS:                 e.fs,
 		DisableWAL:         true, // our WAL is the source of truth; see DESIGN.md
 		FormatMajorVersion: pebble.FormatTableFormatV6,
+		CacheSize:          e.opts.IndexCacheSize,
 		Logger:             pebbleLogger{e.log},
 		EventListener: &pebble.EventListener{BackgroundError: func(err error) {
 			e.log.Error("engine: index background error", "err", err)
@@ -154,6 +171,32 @@ func (e *Engine) pebbleOptions() *pebble.Options {
 			}
 		}},
 	}
+	// Bloom filters make the frequent point lookups (null-version pointers,
+	// version ids) of absent keys cheap.
+	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	return o
+}
+
+// addPending registers freshly written extents for the next WAL batch's
+// data sync. It must be called before the record that references them is
+// appended.
+func (e *Engine) addPending(exts []segment.Extent) {
+	e.pendingMu.Lock()
+	e.pending = append(e.pending, exts...)
+	e.pendingMu.Unlock()
+}
+
+// syncPending fsyncs every pending extent; the WAL calls it before each
+// batch so that data is durable before the records pointing at it.
+func (e *Engine) syncPending() error {
+	e.pendingMu.Lock()
+	exts := e.pending
+	e.pending = nil
+	e.pendingMu.Unlock()
+	if len(exts) == 0 {
+		return nil
+	}
+	return e.segs.Sync(exts)
 }
 
 // openIndex opens the Pebble index and replays the WAL into it.
@@ -280,6 +323,9 @@ func (e *Engine) commit(ctx context.Context, build func(now time.Time, seq uint6
 		e.failLocked(err)
 		e.mu.Unlock()
 		return nil, err
+	}
+	if rec.Type <= recBucketLockConfig {
+		e.invalidateBuckets()
 	}
 	e.mu.Unlock()
 	if err := e.wal.Sync(lsn); err != nil {

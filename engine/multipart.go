@@ -94,9 +94,8 @@ func (e *Engine) UploadPart(ctx context.Context, bucket, key, id string, num int
 			return nil, err
 		}
 	}
-	if err := e.segs.Sync(exts); err != nil {
-		return nil, err
-	}
+	// Made durable by the WAL batch that logs the record (syncPending).
+	e.addPending(exts)
 	var pi PartInfo
 	_, err = e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
 		u, err := e.loadUpload(bucket, key, id)

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"maps"
 	"time"
@@ -79,39 +78,69 @@ func (e *Engine) info(bucket, key string, v *version, latest bool) ObjectInfo {
 	}
 }
 
-// dataWriter streams a body into segments, computing its MD5.
-type dataWriter struct {
-	w    *segment.Writer
-	md5  hash.Hash
-	size int64
-}
+// copyBufSize is the chunk size data is read and hashed in.
+const copyBufSize = 1 << 20
 
-// writeData copies r into a new segment writer and makes it durable. On any
-// error the written data is abandoned (garbage for compaction).
+// writeData copies r into a new segment writer (not yet synced) and returns
+// the extents, the MD5 and the size. On any error the written data is
+// abandoned (garbage for compaction). For bodies larger than one chunk the
+// MD5 runs on a second goroutine, overlapping compression and the write.
 func (e *Engine) writeData(ctx context.Context, r io.Reader, declared int64) (exts []segment.Extent, sum []byte, size int64, err error) {
-	dw := &dataWriter{w: e.segs.NewWriter(), md5: md5.New()}
+	w := e.segs.NewWriter()
 	defer func() {
 		if err != nil {
-			dw.w.Abort()
+			w.Abort()
 		}
 	}()
-	buf := make([]byte, 256<<10)
+	bufp := e.bufs.Get().(*[]byte)
+	defer e.bufs.Put(bufp)
+	buf := *bufp
+	h := md5.New()
+	var work chan []byte
+	var ack chan struct{}
+	defer func() {
+		if work != nil {
+			close(work)
+		}
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, 0, err
 		}
-		n, rerr := r.Read(buf)
+		n, rerr := io.ReadFull(r, buf)
+		if rerr == io.ErrUnexpectedEOF {
+			rerr = io.EOF
+		}
 		if n > 0 {
-			dw.size += int64(n)
-			if dw.size > e.opts.MaxObjectSize {
+			size += int64(n)
+			if size > e.opts.MaxObjectSize {
 				return nil, nil, 0, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, e.opts.MaxObjectSize)
 			}
-			if declared >= 0 && dw.size > declared {
+			if declared >= 0 && size > declared {
 				return nil, nil, 0, fmt.Errorf("%w: body longer than %d bytes", ErrIncompleteBody, declared)
 			}
-			dw.md5.Write(buf[:n])
-			if _, err := dw.w.Write(buf[:n]); err != nil {
-				return nil, nil, 0, err
+			chunk := buf[:n]
+			if work == nil && rerr == nil {
+				work, ack = make(chan []byte), make(chan struct{})
+				go func() {
+					for b := range work {
+						h.Write(b)
+						ack <- struct{}{}
+					}
+				}()
+			}
+			if work != nil {
+				work <- chunk
+				_, werr := w.Write(chunk)
+				<-ack
+				if werr != nil {
+					return nil, nil, 0, werr
+				}
+			} else {
+				h.Write(chunk)
+				if _, err := w.Write(chunk); err != nil {
+					return nil, nil, 0, err
+				}
 			}
 		}
 		if rerr == io.EOF {
@@ -121,14 +150,14 @@ func (e *Engine) writeData(ctx context.Context, r io.Reader, declared int64) (ex
 			return nil, nil, 0, rerr
 		}
 	}
-	if declared >= 0 && dw.size != declared {
-		return nil, nil, 0, fmt.Errorf("%w: got %d of %d bytes", ErrIncompleteBody, dw.size, declared)
+	if declared >= 0 && size != declared {
+		return nil, nil, 0, fmt.Errorf("%w: got %d of %d bytes", ErrIncompleteBody, size, declared)
 	}
-	exts, err = dw.w.Finish()
+	exts, err = w.Finish()
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	return exts, dw.md5.Sum(nil), dw.size, nil
+	return exts, h.Sum(nil), size, nil
 }
 
 // PutObject stores a new version of bucket/key with the data read from r.
@@ -156,9 +185,8 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 			return nil, err
 		}
 	}
-	if err := e.segs.Sync(exts); err != nil {
-		return nil, err
-	}
+	// Made durable by the WAL batch that logs the record (syncPending).
+	e.addPending(exts)
 	v := &version{
 		Size: size, ETag: hex.EncodeToString(sum), ContentType: opts.ContentType,
 		UserMeta: opts.UserMeta, Headers: opts.Headers, Checksums: checksums,

@@ -32,6 +32,9 @@ type Options struct {
 	// WALSegmentSize is the size at which a WAL file is rotated. Default 64 MiB.
 	WALSegmentSize int64
 
+	// IndexCacheSize is the Pebble block cache size. Default 64 MiB.
+	IndexCacheSize int64
+
 	// MinPartSize is the minimum size of every multipart part but the last.
 	// Default 5 MiB (as S3).
 	MinPartSize int64
@@ -73,6 +76,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.WALSegmentSize == 0 {
 		o.WALSegmentSize = 64 << 20
+	}
+	if o.IndexCacheSize == 0 {
+		o.IndexCacheSize = 64 << 20
 	}
 	if o.MinPartSize == 0 {
 		o.MinPartSize = 5 << 20

@@ -242,7 +242,16 @@ func (l *Log) flushLocked() {
 	l.mu.flushing = true
 	l.mu.Unlock()
 
-	created, err := l.writeBatch(buf, first, records)
+	var created *fileInfo
+	var err error
+	if l.opts.BeforeSync != nil {
+		if err = l.opts.BeforeSync(); err != nil {
+			err = fmt.Errorf("before sync: %w", err)
+		}
+	}
+	if err == nil {
+		created, err = l.writeBatch(buf, first, records)
+	}
 
 	l.mu.Lock()
 	l.mu.flushing = false

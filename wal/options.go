@@ -34,6 +34,13 @@ type Options struct {
 	// runs on the committing goroutine before the batch's waiters wake, so
 	// it must be fast and must not call the Log. Intended for metrics.
 	OnSync func(d time.Duration, records int)
+	// BeforeSync, if set, is called by the group-commit leader before it
+	// writes and fsyncs a batch, outside the log's lock, after the batch's
+	// records were taken. The engine uses it to fsync the object data those
+	// records point at, so one leader makes data and records durable in
+	// order. An error fails the batch and, like any write failure, makes
+	// the log refuse further appends.
+	BeforeSync func() error
 }
 
 // EnsureDefaults fills zero fields with their defaults and returns o.

@@ -20,7 +20,17 @@ type Writer struct {
 	exts []Extent
 	err  error // sticky
 	done bool
+	// misses counts consecutive blocks that did not compress; after
+	// skipAfterMisses of them only every probeEvery-th block is tried, so
+	// already-compressed archives do not pay zstd on every block.
+	misses int
+	blocks int
 }
+
+const (
+	skipAfterMisses = 2
+	probeEvery      = 8
+)
 
 // Write buffers p, appending a frame each time BlockSize bytes are pending.
 // It does not retain p. After an error the Writer is failed: every later
@@ -54,7 +64,16 @@ func (w *Writer) Write(p []byte) (int, error) {
 // flush appends the pending block as one frame.
 func (w *Writer) flush() error {
 	zb := w.s.getBuf()
-	frame := w.s.buildFrame((*w.buf)[:frameHeaderSize+w.n], *zb)
+	try := w.misses < skipAfterMisses || w.blocks%probeEvery == 0
+	w.blocks++
+	frame := w.s.buildFrame((*w.buf)[:frameHeaderSize+w.n], *zb, try)
+	if try {
+		if frame[0]&flagZstd != 0 {
+			w.misses = 0
+		} else {
+			w.misses++
+		}
+	}
 	raw := w.n
 	id, off, err := w.s.appendFrame(frame, raw)
 	w.s.putBuf(zb)
@@ -101,12 +120,13 @@ func (w *Writer) release() {
 	w.n = 0
 }
 
-// buildFrame turns raw data at buf[frameHeaderSize:] into a frame. It
-// compresses into zbuf (len >= frameHeaderSize) when that saves at
-// least 5%, else it fills in buf's header and returns buf.
-func (s *Store) buildFrame(buf, zbuf []byte) []byte {
+// buildFrame turns raw data at buf[frameHeaderSize:] into a frame. If try
+// is set it compresses into zbuf (len >= frameHeaderSize) and keeps that
+// when it saves at least 5%; otherwise it fills in buf's header and
+// returns buf.
+func (s *Store) buildFrame(buf, zbuf []byte, try bool) []byte {
 	raw := buf[frameHeaderSize:]
-	if len(raw) >= minCompressLen {
+	if try && len(raw) >= minCompressLen {
 		z := s.enc.EncodeAll(raw, zbuf[:frameHeaderSize])
 		if stored := len(z) - frameHeaderSize; stored*100 <= len(raw)*95 {
 			putFrameHeader(z, flagZstd, len(raw))

@@ -90,6 +90,9 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		env.srv = httptest.NewServer(record)
 	}
 	srv := env.srv
+	// Objects are stored as sent: never let the client gunzip a body
+	// stored with Content-Encoding: gzip.
+	srv.Client().Transport.(*http.Transport).DisableCompression = true
 	env.s3 = env.sdkClient()
 	t.Cleanup(func() {
 		srv.Close()

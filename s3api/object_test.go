@@ -32,7 +32,7 @@ func TestRangeGET(t *testing.T) {
 		{"bytes=9-9", "9", "bytes 9-9/10", 206},
 		{"bytes=10-", "", "bytes */10", 416},
 		{"bytes=-0", "", "bytes */10", 416},
-		{"bytes=5-2", "0123456789", "", 200},    // malformed: ignored
+		{"bytes=5-2", "0123456789", "", 200},     // malformed: ignored
 		{"bytes=0-1,3-4", "0123456789", "", 200}, // multiple ranges: whole object
 		{"items=0-1", "0123456789", "", 200},
 	}
@@ -238,7 +238,7 @@ func TestCopyObject(t *testing.T) {
 
 	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	_, err = c.CopyObject(ctx(), &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("old"),
-		CopySource: aws.String("src/a%20b?versionId=" + aws.ToString(first.VersionId)),
+		CopySource:     aws.String("src/a%20b?versionId=" + aws.ToString(first.VersionId)),
 		ObjectLockMode: types.ObjectLockModeGovernance, ObjectLockRetainUntilDate: &until})
 	require.NoError(t, err)
 	head, err := c.HeadObject(ctx(), &s3.HeadObjectInput{Bucket: aws.String("dst"), Key: aws.String("old")})

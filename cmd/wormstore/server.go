@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/s3api"
+	"github.com/wormstore/wormstore/s3api/sigv4"
+)
+
+type serverCmd struct {
+	Data             string        `help:"Data directory." default:"./data" type:"path"`
+	Address          string        `help:"S3 listen address." default:":9000"`
+	Region           string        `help:"Region the S3 API answers for." default:"us-east-1"`
+	Domain           string        `help:"Domain for virtual-hosted-style requests (bucket.DOMAIN); empty = path-style only."`
+	Dev              bool          `help:"Development mode: generate root credentials (kept in DATA/dev-credentials.json) and print them."`
+	RootUser         string        `help:"Root access key." env:"WORMSTORE_ROOT_USER"`
+	RootPassword     string        `help:"Root secret key." env:"WORMSTORE_ROOT_PASSWORD"`
+	RootUserFile     string        `help:"File holding the root access key." env:"WORMSTORE_ROOT_USER_FILE" type:"path"`
+	RootPasswordFile string        `help:"File holding the root secret key." env:"WORMSTORE_ROOT_PASSWORD_FILE" type:"path"`
+	LogFormat        string        `help:"Log format." enum:"json,text" default:"text"`
+	LogLevel         string        `help:"Log level." enum:"debug,info,warn,error" default:"info"`
+	ShutdownTimeout  time.Duration `help:"How long to drain in-flight requests on SIGTERM." default:"30s"`
+}
+
+func (c *serverCmd) logger(env *runEnv) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	hopts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(env.stderr, hopts))
+	}
+	return slog.New(slog.NewTextHandler(env.stderr, hopts))
+}
+
+// credentials resolves the root credentials from flags, files or, with
+// --dev, a generated pair persisted in the data directory.
+func (c *serverCmd) credentials() (user, secret string, generated bool, err error) {
+	user, secret = c.RootUser, c.RootPassword
+	if c.RootUserFile != "" {
+		if user, err = readSecretFile(c.RootUserFile); err != nil {
+			return "", "", false, err
+		}
+	}
+	if c.RootPasswordFile != "" {
+		if secret, err = readSecretFile(c.RootPasswordFile); err != nil {
+			return "", "", false, err
+		}
+	}
+	if user != "" && secret != "" {
+		if len(secret) < 8 {
+			return "", "", false, fmt.Errorf("the root secret key must be at least 8 characters; set a longer WORMSTORE_ROOT_PASSWORD")
+		}
+		return user, secret, false, nil
+	}
+	if !c.Dev {
+		return "", "", false, fmt.Errorf("no root credentials: set WORMSTORE_ROOT_USER and WORMSTORE_ROOT_PASSWORD (or their _FILE variants), or pass --dev to generate development credentials")
+	}
+	path := filepath.Join(c.Data, "dev-credentials.json")
+	var dc struct{ AccessKey, SecretKey string }
+	if b, err := os.ReadFile(path); err == nil {
+		if json.Unmarshal(b, &dc) == nil && dc.AccessKey != "" && dc.SecretKey != "" {
+			return dc.AccessKey, dc.SecretKey, true, nil
+		}
+	}
+	dc.AccessKey = "WORM" + randomString(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+	dc.SecretKey = randomString(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+	if err := os.MkdirAll(c.Data, 0o755); err != nil {
+		return "", "", false, fmt.Errorf("create data directory %s: %w", c.Data, err)
+	}
+	b, _ := json.MarshalIndent(dc, "", "  ")
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return "", "", false, fmt.Errorf("write %s: %w", path, err)
+	}
+	return dc.AccessKey, dc.SecretKey, true, nil
+}
+
+func readSecretFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read credentials file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func randomString(n int, alphabet string) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func (c *serverCmd) Run(env *runEnv) error {
+	log := c.logger(env)
+	user, secret, generated, err := c.credentials()
+	if err != nil {
+		return err
+	}
+	// Check the listener before touching the data directory, so a port in
+	// use stops the start with nothing changed on disk.
+	ln, err := net.Listen("tcp", c.Address)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another server running? choose another port with --address)", c.Address, err)
+	}
+	defer ln.Close()
+
+	log.Info("opening data directory; recovering", "data", c.Data)
+	eng, err := engine.Open(env.ctx, engine.Options{FS: vfs.Default, Dir: c.Data, Logger: log})
+	if err != nil {
+		if errors.Is(err, engine.ErrFormatTooNew) {
+			return fmt.Errorf("%w (the data directory was written by a newer wormstore; run that version)", err)
+		}
+		return fmt.Errorf("open data directory %s: %w", c.Data, err)
+	}
+	defer func() {
+		if err := eng.Close(); err != nil {
+			log.Error("close engine", "err", err)
+		}
+	}()
+	h, err := s3api.New(s3api.Config{
+		Engine: eng, Region: c.Region, VirtualHostDomain: c.Domain, Logger: log,
+		Credentials: sigv4.StaticCredentials{user: secret},
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	endpoint := endpointURL(ln.Addr())
+	log.Info("ready", "s3", endpoint, "region", c.Region)
+	if generated {
+		fmt.Fprintf(env.stdout, `
+wormstore is running in development mode with generated root credentials
+(kept in %s):
+
+  export AWS_ACCESS_KEY_ID=%s
+  export AWS_SECRET_ACCESS_KEY=%s
+  export AWS_DEFAULT_REGION=%s
+  export AWS_ENDPOINT_URL=%s
+
+  aws s3 mb s3://my-bucket
+  aws s3 cp ./file s3://my-bucket/
+
+`, filepath.Join(c.Data, "dev-credentials.json"), user, secret, c.Region, endpoint)
+	}
+	if env.ready != nil {
+		env.ready(ln.Addr().String())
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("s3 server: %w", err)
+	case <-env.ctx.Done():
+	}
+	// A second signal exits at once.
+	second := make(chan os.Signal, 1)
+	signal.Notify(second, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(second)
+	go func() {
+		<-second
+		fmt.Fprintln(env.stderr, "wormstore: second signal, exiting now")
+		os.Exit(1)
+	}()
+	log.Info("shutting down: draining requests", "timeout", c.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("drain deadline passed; closing connections", "err", err)
+		srv.Close()
+	}
+	return nil
+}
+
+func endpointURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/stretchr/testify/require"
+)
+
+// startServer runs `wormstore server` in-process and returns its address
+// and a function that stops it (like SIGTERM) and returns run's error.
+func startServer(t *testing.T, args ...string) (addr string, stdout *bytes.Buffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	stdout = &bytes.Buffer{}
+	env := &runEnv{ctx: ctx, stdout: stdout, stderr: io.Discard, ready: func(a string) { ready <- a }}
+	errc := make(chan error, 1)
+	go func() { errc <- runWith(env, append([]string{"server", "--address", "127.0.0.1:0"}, args...)) }()
+	select {
+	case addr = <-ready:
+	case err := <-errc:
+		cancel()
+		t.Fatalf("server exited: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("server not ready")
+	}
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-errc
+	}
+	t.Cleanup(func() { _ = stop() })
+	return addr, stdout, stop
+}
+
+func client(addr, ak, sk string) *s3.Client {
+	return s3.NewFromConfig(aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(ak, sk, ""),
+	}, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String("http://" + addr)
+		o.UsePathStyle = true
+	})
+}
+
+func TestDevServerRoundTrip(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	addr, out, stop := startServer(t, "--dev", "--data", dir)
+	require.Contains(t, out.String(), "export AWS_ACCESS_KEY_ID=")
+	var dc struct{ AccessKey, SecretKey string }
+	b, err := os.ReadFile(filepath.Join(dir, "dev-credentials.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &dc))
+	fi, err := os.Stat(filepath.Join(dir, "dev-credentials.json"))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "credentials readable only by the owner")
+	require.Contains(t, out.String(), dc.SecretKey)
+
+	c := client(addr, dc.AccessKey, dc.SecretKey)
+	ctx := context.Background()
+	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("archive"), ObjectLockEnabledForBucket: aws.Bool(true)})
+	require.NoError(t, err)
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("archive"), Key: aws.String("a/b.txt"), Body: strings.NewReader("hello")})
+	require.NoError(t, err)
+	require.NoError(t, stop())
+
+	// Restart on the same directory: same generated credentials, data kept.
+	addr, _, _ = startServer(t, "--dev", "--data", dir)
+	c = client(addr, dc.AccessKey, dc.SecretKey)
+	got, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("archive"), Key: aws.String("a/b.txt")})
+	require.NoError(t, err)
+	data, _ := io.ReadAll(got.Body)
+	require.Equal(t, "hello", string(data))
+}
+
+func TestServerRefusesBadConfiguration(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	env := &runEnv{ctx: context.Background(), stdout: io.Discard, stderr: io.Discard}
+	t.Setenv("WORMSTORE_ROOT_USER", "")
+	t.Setenv("WORMSTORE_ROOT_PASSWORD", "")
+	err := runWith(env, []string{"server", "--data", dir, "--address", "127.0.0.1:0"})
+	require.ErrorContains(t, err, "WORMSTORE_ROOT_USER")
+	_, statErr := os.Stat(dir)
+	require.True(t, os.IsNotExist(statErr), "nothing created on a refused start")
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	t.Setenv("WORMSTORE_ROOT_USER", "root")
+	t.Setenv("WORMSTORE_ROOT_PASSWORD", "correct-horse")
+	err = runWith(env, []string{"server", "--data", dir, "--address", ln.Addr().String()})
+	require.ErrorContains(t, err, "--address")
+	_, statErr = os.Stat(dir)
+	require.True(t, os.IsNotExist(statErr), "port in use touches nothing on disk")
+
+	t.Setenv("WORMSTORE_ROOT_PASSWORD", "short")
+	err = runWith(env, []string{"server", "--data", dir, "--address", "127.0.0.1:0"})
+	require.ErrorContains(t, err, "at least 8")
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	var out bytes.Buffer
+	env := &runEnv{ctx: context.Background(), stdout: &out, stderr: &out}
+	require.NoError(t, runWith(env, []string{"version"}))
+	require.Contains(t, out.String(), "wormstore")
+	out.Reset()
+	require.NoError(t, runWith(env, []string{"server", "--help"}))
+	require.Contains(t, out.String(), "WORMSTORE_ROOT_USER")
+	require.Contains(t, out.String(), "--data")
+	require.Error(t, runWith(env, []string{"nonsense"}))
+}

@@ -58,6 +58,7 @@ func (e *testEnv) sawPayload(marker string) int {
 type envOptions struct {
 	tls    bool
 	domain string
+	clock  func() time.Time // the server's SigV4 clock; nil = time.Now
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -69,7 +70,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	})
 	require.NoError(t, err)
 	h, err := s3api.New(s3api.Config{
-		Engine: eng, Region: testRegion, VirtualHostDomain: o.domain,
+		Engine: eng, Region: testRegion, VirtualHostDomain: o.domain, Clock: o.clock,
 		Credentials: sigv4.StaticCredentials{testAccessKey: testSecret},
 	})
 	require.NoError(t, err)

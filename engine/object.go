@@ -236,12 +236,14 @@ func (e *Engine) buildPut(bucket, key string, v *version, opts *PutOptions, now 
 	if err := checkLockOptions(bi, opts, now); err != nil {
 		return nil, err
 	}
-	latest, err := e.latest(bucket, key)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkWritePreconditions(latest, opts.IfNoneMatch, opts.IfMatch); err != nil {
-		return nil, err
+	if opts.IfNoneMatch != "" || opts.IfMatch != "" {
+		latest, err := e.latest(bucket, key)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkWritePreconditions(latest, opts.IfNoneMatch, opts.IfMatch); err != nil {
+			return nil, err
+		}
 	}
 	nv := *v
 	nv.Seq = seq

@@ -30,6 +30,8 @@
 //	engine.ErrClosed, ErrFailed       ServiceUnavailable                  503
 //	syscall.ENOSPC (disk full)        InsufficientStorage                 507
 //	sigv4 sentinels                   as documented on each (403 / 400 / 411)
+//	io.ErrUnexpectedEOF (body cut)    IncompleteBody                      400
+//	context.Canceled / Deadline       RequestTimeout                      400
 //	anything else (incl. ErrCorrupt)  InternalError                       500
 //
 // Disk full has no AWS code. We answer 507 InsufficientStorage (RFC 4918),
@@ -41,6 +43,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"syscall"
@@ -386,6 +389,7 @@ func table() []mapping {
 		{sigv4.ErrNotFinished, InternalError, false},
 
 		// The client went away or gave up mid-body.
+		{io.ErrUnexpectedEOF, IncompleteBody, false},
 		{context.Canceled, RequestTimeout, false},
 		{context.DeadlineExceeded, RequestTimeout, false},
 	}

@@ -1,7 +1,169 @@
-// Package s3api is wormstore's S3 HTTP layer: a hand-written http.Handler
-// that authenticates every request with SigV4 (package sigv4), routes it by
-// one explicit table keyed on (method, service/bucket/object level,
-// sub-resource query key), and serves it from the engine.
+// Package s3api is wormstore's S3 HTTP layer: an http.Handler that
+// authenticates every request with SigV4 (package sigv4), routes it through
+// one explicit table and serves it from the engine. Error codes come from one
+// table in package s3err; XML documents live in package s3xml.
 //
-// See the full list of operations and headers further down in this file.
+// # Request flow
+//
+//	ServeHTTP
+//	  ├─ x-amz-request-id, x-amz-id-2, Server headers on every response
+//	  ├─ parseTarget: bucket and key, path-style ("/bucket/key") or
+//	  │  virtual-hosted-style ("bucket.<VirtualHostDomain>/key"); the path is
+//	  │  used exactly as sent (decoded once): "//", "." and ".." are key bytes
+//	  ├─ sigv4.Verifier.Verify: headers and query only, so a rejected
+//	  │  "Expect: 100-continue" upload never sends its body; anonymous
+//	  │  requests are 403 AccessDenied
+//	  ├─ route table lookup on (method, service/bucket/object, sub-resource)
+//	  └─ handler → engine; any error → s3err.FromError → <Error> document
+//
+// The sub-resource is the one query key out of a fixed set (acl, delete,
+// legal-hold, location, object-lock, retention, tagging, uploadId, uploads,
+// versioning, versions and the unsupported ones below) present in the
+// request; every other query parameter (x-id, prefix, versionId, X-Amz-*…)
+// is an argument and never affects routing. Naming two sub-resources is
+// 400 InvalidRequest; a method the table does not list for the target is
+// 405 MethodNotAllowed. net/http.ServeMux is deliberately not used: it
+// redirects paths containing "//", "." or "..".
+//
+// Request bodies are read through the sigv4 Reader, so payload hashes,
+// chunk signatures, trailers, Content-MD5 and x-amz-checksum-* are verified
+// before anything is committed: object bodies stream into engine.PutObject /
+// UploadPart and the verified checksum reaches the engine through
+// PutOptions.Finalize, which fails the write (nothing stored) if the body
+// did not verify. XML bodies are capped at Config.MaxXMLBody (default
+// 1 MiB; larger is 400 MaxMessageLengthExceeded).
+//
+// # Supported operations
+//
+// Service: ListBuckets (prefix, max-buckets, continuation-token).
+//
+// Buckets: CreateBucket (S3 naming rules → InvalidBucketName;
+// LocationConstraint must be empty or the configured region, else
+// InvalidLocationConstraint for a malformed value or
+// IllegalLocationConstraintException; x-amz-bucket-object-lock-enabled;
+// an existing bucket is 409 BucketAlreadyOwnedByYou), HeadBucket
+// (x-amz-bucket-region), DeleteBucket (409 BucketNotEmpty while any version,
+// delete marker or upload remains), GetBucketLocation,
+// Put/GetBucketVersioning (409 InvalidBucketState when suspending an Object
+// Lock bucket; MfaDelete Enabled is 501), Put/GetObjectLockConfiguration
+// (Days or Years; 404 ObjectLockConfigurationNotFoundError without lock;
+// 409 InvalidBucketState unless versioning is Enabled; MalformedXML for bad
+// documents).
+//
+// Objects: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects,
+// CopyObject, Put/GetObjectRetention, Put/GetObjectLegalHold,
+// GetObjectTagging (always an empty tag set: tags are not stored, but copy
+// tools read them).
+//
+// Listing: ListObjects (V1: prefix, delimiter, marker, NextMarker,
+// max-keys ≤ 1000), ListObjectsV2 (continuation-token = base64url of the
+// last key or prefix returned, start-after, fetch-owner, KeyCount),
+// ListObjectVersions (key-marker, version-id-marker, delimiter, IsLatest,
+// <DeleteMarker> entries in order with <Version>, "null" version ids,
+// NextKeyMarker/NextVersionIdMarker). encoding-type=url encodes Key,
+// Prefix, Delimiter, StartAfter, Marker, NextMarker, KeyMarker,
+// NextKeyMarker and CommonPrefixes (every byte but A-Z a-z 0-9 - . _ ~ /).
+// max-keys=0 answers an empty page.
+//
+// Multipart: CreateMultipartUpload (metadata, lock headers,
+// x-amz-checksum-algorithm and x-amz-checksum-type with S3's allowed
+// combinations), UploadPart, UploadPartCopy (x-amz-copy-source-range),
+// CompleteMultipartUpload, AbortMultipartUpload, ListParts,
+// ListMultipartUploads.
+//
+// # Headers
+//
+// PutObject, CopyObject (REPLACE) and CreateMultipartUpload store
+// Content-Type, x-amz-meta-* (≤ 2 KiB, else MetadataTooLarge),
+// Cache-Control, Content-Disposition, Content-Encoding (without
+// "aws-chunked"), Content-Language and Expires, and honour
+// x-amz-object-lock-mode + x-amz-object-lock-retain-until-date (both or
+// neither) and x-amz-object-lock-legal-hold. PutObject and
+// CompleteMultipartUpload honour If-None-Match: * and If-Match (412
+// PreconditionFailed). Content-MD5 and one x-amz-checksum-{crc32, crc32c,
+// crc64nvme, sha1, sha256}, in a header or an aws-chunked trailer, are
+// verified (400 BadDigest) and stored; without one, CRC64NVME is computed
+// and stored, as S3 does.
+//
+// A PutObject with lock headers needs an integrity signal (Content-MD5, an
+// x-amz-checksum-* header or trailer, or a signed payload: a hex
+// x-amz-content-sha256 or signed aws-chunked), else 400 InvalidRequest.
+// This is AWS's rule relaxed as the notes recommend: minio-go over plain
+// HTTP signs every chunk but sends no Content-MD5. DeleteObjects,
+// PutObjectRetention, PutObjectLegalHold and PutObjectLockConfiguration
+// require Content-MD5 or an x-amz-checksum-* header/trailer (AWS since
+// 2025). Uploads that only inherit a bucket's default retention need no
+// integrity signal (AWS would ask for one; restic-style clients rely on
+// default retention).
+//
+// GetObject/HeadObject: versionId; Range (one range; 206 + Content-Range;
+// unsatisfiable is 416 InvalidRange with "Content-Range: bytes */size";
+// malformed or multiple ranges serve the whole object); partNumber (206,
+// x-amz-mp-parts-count; 416 InvalidPartNumber; not with Range);
+// If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since in RFC 9110
+// order (412 / 304); response-content-type, -content-language, -expires,
+// -cache-control, -content-disposition, -content-encoding; lock headers
+// (x-amz-object-lock-mode, -retain-until-date, -legal-hold); ETag quoted;
+// Last-Modified; x-amz-checksum-* and x-amz-checksum-type only with
+// x-amz-checksum-mode: ENABLED and never for ranged or part GETs.
+// A latest version that is a delete marker is 404 NoSuchKey with
+// x-amz-delete-marker: true and its x-amz-version-id; a version id naming
+// a delete marker is 405 MethodNotAllowed with the same headers.
+//
+// x-amz-version-id is returned for version ids, and "null" only on buckets
+// whose versioning has ever been enabled. DeleteObject answers 204 with
+// x-amz-delete-marker / x-amz-version-id; a version id that names nothing is
+// 204 (as AWS); x-amz-bypass-governance-retention: true lets the (single,
+// root) principal bypass GOVERNANCE retention. COMPLIANCE retention and
+// legal holds are never bypassed (403 AccessDenied). DeleteObjects (≤ 1000
+// keys, Quiet) attempts every key and reports failures as per-key <Error>
+// in a 200 answer.
+//
+// CopyObject: x-amz-copy-source ("bucket/key[?versionId=]", URL-encoded),
+// x-amz-metadata-directive COPY (default) or REPLACE, the four
+// x-amz-copy-source-if-* conditions (412), lock headers for the new
+// version, x-amz-checksum-algorithm; copying an object onto itself with
+// COPY and no source version is 400 InvalidRequest; a source version id
+// naming a delete marker is 400 InvalidRequest. The data is streamed
+// through a new checksum (and, for a whole source with a stored full-object
+// checksum of the same algorithm, checked against it).
+//
+// Multipart checksums: each part's checksum (client-sent or computed with
+// the upload's algorithm, else CRC64NVME) is stored; parts sent with
+// another algorithm than the upload's are 400 InvalidRequest. Complete
+// checks the ChecksumXXX elements of the request against the stored parts
+// (InvalidPart) and stores COMPOSITE base64(hash(concat(raw part
+// checksums)))-N or FULL_OBJECT (the CRC of the whole object, combined from
+// the part CRCs); an x-amz-checksum-* header on Complete must equal that
+// value (BadDigest). An upload created without an algorithm gets the
+// FULL_OBJECT CRC its parts share (CRC64NVME by default).
+//
+// # Not implemented (501 NotImplemented)
+//
+// Sub-resources acl, accelerate, analytics, attributes, cors, encryption,
+// intelligent-tiering, inventory, lifecycle, logging, metadataTable,
+// metrics, notification, ownershipControls, policy, policyStatus,
+// publicAccessBlock, renameObject, replication, requestPayment, restore,
+// select, session, torrent, website; Put/DeleteObjectTagging and bucket
+// tagging; server-side encryption headers (x-amz-server-side-encryption*,
+// SSE-C); MFA Delete; If-None-Match other than "*" on PutObject. Browser
+// POST uploads and SigV2 are not supported (405 / 400). x-amz-storage-class
+// is accepted for the known S3 classes and ignored (objects are reported as
+// STANDARD); x-amz-tagging, x-amz-acl, x-amz-grant-* and
+// x-amz-expected-bucket-owner are ignored.
+//
+// # Errors
+//
+// Every error is an S3 <Error> document with Code, Message, the code's
+// extra elements (BucketName, Key, Condition, …), Resource, RequestId and
+// HostId, and AWS's status for the code; HEAD and 304 answers carry no
+// body. Server errors (5xx) are logged with the request id. Disk full is
+// 507 InsufficientStorage (AWS has no code for it; see package s3err).
+//
+// # Logging
+//
+// One Info line per request ("s3 request": request_id, op, method, bucket,
+// key, version, status, bytes_out, duration, access_key, err).
+//
+// A Server is safe for concurrent use.
 package s3api

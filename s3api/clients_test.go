@@ -91,6 +91,9 @@ func TestMinioClient(t *testing.T) {
 			if !tls {
 				require.Positive(t, e.sawPayload("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"), "minio-go signs chunks over HTTP")
 			}
+			r := e.do("HEAD", "/restic/data/ab/pack", nil, nil)
+			require.Equal(t, 200, r.status)
+			require.Empty(t, r.header.Get("Content-Encoding"), "aws-chunked is not stored")
 
 			obj, err := mc.GetObject(ctx(), "restic", "data/ab/pack", minio.GetObjectOptions{})
 			require.NoError(t, err)

@@ -191,6 +191,9 @@ func (s *Server) serve(rq *request) error {
 		return err
 	}
 	rq.auth = auth
+	if len(rq.key) > maxKeyLength {
+		return s3err.New(s3err.KeyTooLongError, "").With("Size", strconv.Itoa(len(rq.key))).With("MaxSizeAllowed", strconv.Itoa(maxKeyLength))
+	}
 	rt, err := s.lookup(rq)
 	if err != nil {
 		return err
@@ -214,9 +217,6 @@ func (s *Server) parseTarget(rq *request) error {
 		rq.bucket, rq.key = b, p[1:]
 	} else {
 		rq.bucket, rq.key, _ = strings.Cut(p[1:], "/")
-	}
-	if len(rq.key) > maxKeyLength {
-		return s3err.New(s3err.KeyTooLongError, "").With("Size", strconv.Itoa(len(rq.key))).With("MaxSizeAllowed", strconv.Itoa(maxKeyLength))
 	}
 	return nil
 }
@@ -429,24 +429,6 @@ func readCapped(r io.Reader, max int64) ([]byte, error) {
 		return nil, s3err.New(s3err.MaxMessageLengthExceeded, "")
 	}
 	return data, nil
-}
-
-// drainEmptyBody reads and verifies a body that must be empty (requests
-// that carry everything in headers).
-func (rq *request) drainEmptyBody() error {
-	if rq.r.ContentLength == 0 || rq.r.Body == nil || rq.r.Body == http.NoBody {
-		return nil
-	}
-	body, err := rq.auth.Body(rq.r.Body)
-	if err != nil {
-		return err
-	}
-	data, err := readCapped(body, rq.s.maxXML)
-	if err != nil {
-		return err
-	}
-	_ = data
-	return nil
 }
 
 // setVersionHeader sets x-amz-version-id as S3 does: version ids always,

@@ -59,12 +59,19 @@ type envOptions struct {
 	tls    bool
 	domain string
 	clock  func() time.Time // the server's SigV4 clock; nil = time.Now
+	fs     vfs.FS           // nil = vfs.NewMem()
+	// broken skips the consistency check at cleanup (fault tests).
+	broken bool
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
+	fs := o.fs
+	if fs == nil {
+		fs = vfs.NewMem()
+	}
 	eng, err := engine.Open(context.Background(), engine.Options{
-		FS: vfs.NewMem(), Dir: "/data",
+		FS: fs, Dir: "/data",
 		SegmentSize: 4 << 20, BlockSize: 64 << 10, WALSegmentSize: 1 << 20,
 		MinPartSize: testMinPart, CompactionInterval: -1, ClockPersistInterval: time.Hour,
 	})
@@ -97,6 +104,10 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	env.s3 = env.sdkClient()
 	t.Cleanup(func() {
 		srv.Close()
+		if o.broken {
+			_ = eng.Close()
+			return
+		}
 		rep, err := eng.Verify(context.Background(), nil)
 		require.NoError(t, err)
 		require.True(t, rep.OK(), "engine verify: %v", rep.Problems)

@@ -11,7 +11,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -226,4 +228,44 @@ func TestMultipartOperations(t *testing.T) {
 	require.NoError(t, complete(part1, part2))
 	require.Equal(t, string(src[testMinPart:2*testMinPart])+"tail", e.mustGet("mpu", "dst"))
 	requireCode(t, complete(part1, part2), "NoSuchUpload", http.StatusNotFound)
+}
+
+// TestMultipartLock checks lock headers on CreateMultipartUpload and the
+// checksum-algorithm rules of UploadPart.
+func TestMultipartLock(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.s3
+	e.mustCreateBucket("mpl", true)
+	e.mustCreateBucket("plain", false)
+	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	_, err := c.CreateMultipartUpload(ctx(), &s3.CreateMultipartUploadInput{Bucket: aws.String("plain"), Key: aws.String("k"),
+		ObjectLockMode: types.ObjectLockModeCompliance, ObjectLockRetainUntilDate: &until})
+	requireCode(t, err, "InvalidRequest", http.StatusBadRequest)
+
+	cr, err := c.CreateMultipartUpload(ctx(), &s3.CreateMultipartUploadInput{Bucket: aws.String("mpl"), Key: aws.String("k"),
+		ObjectLockMode: types.ObjectLockModeCompliance, ObjectLockRetainUntilDate: &until,
+		ObjectLockLegalHoldStatus: types.ObjectLockLegalHoldStatusOn, ChecksumAlgorithm: types.ChecksumAlgorithmSha256})
+	require.NoError(t, err)
+	require.Equal(t, types.ChecksumAlgorithmSha256, cr.ChecksumAlgorithm)
+	_, err = c.UploadPart(ctx(), &s3.UploadPartInput{Bucket: aws.String("mpl"), Key: aws.String("k"), UploadId: cr.UploadId,
+		PartNumber: aws.Int32(1), Body: bytes.NewReader([]byte("x")), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+	requireCode(t, err, "InvalidRequest", http.StatusBadRequest)
+	up, err := c.UploadPart(ctx(), &s3.UploadPartInput{Bucket: aws.String("mpl"), Key: aws.String("k"), UploadId: cr.UploadId,
+		PartNumber: aws.Int32(1), Body: bytes.NewReader([]byte("x")), ChecksumAlgorithm: types.ChecksumAlgorithmSha256})
+	require.NoError(t, err)
+	require.NotEmpty(t, aws.ToString(up.ChecksumSHA256))
+	done, err := c.CompleteMultipartUpload(ctx(), &s3.CompleteMultipartUploadInput{Bucket: aws.String("mpl"), Key: aws.String("k"), UploadId: cr.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: up.ETag, ChecksumSHA256: up.ChecksumSHA256}}}})
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(aws.ToString(done.ChecksumSHA256), "-1"))
+	head, err := c.HeadObject(ctx(), &s3.HeadObjectInput{Bucket: aws.String("mpl"), Key: aws.String("k")})
+	require.NoError(t, err)
+	require.Equal(t, types.ObjectLockModeCompliance, head.ObjectLockMode)
+	require.Equal(t, types.ObjectLockLegalHoldStatusOn, head.ObjectLockLegalHoldStatus)
+	_, err = c.DeleteObject(ctx(), &s3.DeleteObjectInput{Bucket: aws.String("mpl"), Key: aws.String("k"), VersionId: done.VersionId})
+	requireCode(t, err, "AccessDenied", http.StatusForbidden)
+
+	_, err = c.CreateMultipartUpload(ctx(), &s3.CreateMultipartUploadInput{Bucket: aws.String("mpl"), Key: aws.String("k2"),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha1, ChecksumType: types.ChecksumTypeFullObject})
+	requireCode(t, err, "InvalidRequest", http.StatusBadRequest)
 }

@@ -4,7 +4,7 @@ GO ?= go
 # "context deadline exceeded" (golang/go#75804).
 FUZZTIME ?= 3000x
 
-.PHONY: run test vet fuzz-short build
+.PHONY: run test test-deps vet fuzz-short build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o wormstore ./cmd/wormstore
@@ -16,11 +16,26 @@ vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 
-# test: vet, the whole suite (crash-point, fault-injection, model seeds, rebuild
-# equality), then a short coverage-guided run of each fuzz target.
-test: vet
+# test: client tools for the end-to-end tests, vet, the whole suite
+# (crash-point, fault-injection, model seeds, rebuild equality, real S3
+# clients), then a short coverage-guided run of each fuzz target.
+test: test-deps vet
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) fuzz-short
+
+# test-deps installs the external S3 clients the end-to-end tests drive:
+# Debian's aws CLI (when root and apt-get exist) and @aws-sdk/client-s3
+# from npm (when node exists). Tests skip a missing client unless
+# WORMSTORE_E2E_REQUIRED=1 (set by .ci/run).
+test-deps:
+	@if [ ! -x /usr/bin/aws ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "== installing Debian awscli"; \
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null; \
+	fi
+	@if command -v npm >/dev/null && [ ! -d cmd/wormstore/testdata/node/node_modules/@aws-sdk/client-s3 ]; then \
+		echo "== installing @aws-sdk/client-s3"; \
+		(cd cmd/wormstore/testdata/node && npm install --no-audit --no-fund --loglevel=error); \
+	fi
 
 fuzz-short:
 	@for t in $$($(GO) test -list '^Fuzz' ./fuzz/ | grep '^Fuzz'); do \

@@ -23,6 +23,8 @@ type runEnv struct {
 	// ready, if set, is called with the S3 listener address once the server
 	// accepts requests (tests).
 	ready func(addr string)
+	// adminReady, if set, is called with the admin listener's address.
+	adminReady func(addr string)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

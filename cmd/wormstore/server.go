@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 type serverCmd struct {
 	Data             string        `help:"Data directory." default:"./data" type:"path"`
 	Address          string        `help:"S3 listen address." default:":9000"`
+	AdminAddress     string        `help:"Admin listen address (/health/live, /health/ready, /metrics); empty disables." default:"127.0.0.1:9001"`
 	Region           string        `help:"Region the S3 API answers for." default:"us-east-1"`
 	Domain           string        `help:"Domain for virtual-hosted-style requests (bucket.DOMAIN); empty = path-style only."`
 	Dev              bool          `help:"Development mode: generate root credentials (kept in DATA/dev-credentials.json) and print them."`
@@ -122,8 +124,26 @@ func (c *serverCmd) Run(env *runEnv) error {
 	}
 	defer ln.Close()
 
+	// The admin listener comes up before recovery so orchestrators see
+	// "live" but not "ready" while the WAL replays.
+	m := newMetrics()
+	var ready atomic.Bool
+	if c.AdminAddress != "" {
+		aln, err := net.Listen("tcp", c.AdminAddress)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w (choose another port with --admin-address, or \"\" to disable)", c.AdminAddress, err)
+		}
+		admin := &http.Server{Handler: adminHandler(m, &ready), ReadHeaderTimeout: 10 * time.Second}
+		go admin.Serve(aln)
+		defer admin.Close()
+		log.Info("admin listener", "address", aln.Addr().String())
+		if env.adminReady != nil {
+			env.adminReady(aln.Addr().String())
+		}
+	}
+
 	log.Info("opening data directory; recovering", "data", c.Data)
-	eng, err := engine.Open(env.ctx, engine.Options{FS: vfs.Default, Dir: c.Data, Logger: log})
+	eng, err := engine.Open(env.ctx, engine.Options{FS: vfs.Default, Dir: c.Data, Logger: log, OnWALSync: m.observeWALSync})
 	if err != nil {
 		if errors.Is(err, engine.ErrFormatTooNew) {
 			return fmt.Errorf("%w (the data directory was written by a newer wormstore; run that version)", err)
@@ -142,10 +162,12 @@ func (c *serverCmd) Run(env *runEnv) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	m.registerEngine(eng)
+	srv := &http.Server{Handler: m.instrument(h), ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
+	ready.Store(true)
 	endpoint := endpointURL(ln.Addr())
 	log.Info("ready", "s3", endpoint, "region", c.Region)
 	if generated {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +28,9 @@ func startServer(t *testing.T, args ...string) (addr string, stdout *bytes.Buffe
 	stdout = &bytes.Buffer{}
 	env := &runEnv{ctx: ctx, stdout: stdout, stderr: io.Discard, ready: func(a string) { ready <- a }}
 	errc := make(chan error, 1)
-	go func() { errc <- runWith(env, append([]string{"server", "--address", "127.0.0.1:0"}, args...)) }()
+	go func() {
+		errc <- runWith(env, append([]string{"server", "--address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0"}, args...))
+	}()
 	select {
 	case addr = <-ready:
 	case err := <-errc:
@@ -95,7 +98,7 @@ func TestServerRefusesBadConfiguration(t *testing.T) {
 	env := &runEnv{ctx: context.Background(), stdout: io.Discard, stderr: io.Discard}
 	t.Setenv("WORMSTORE_ROOT_USER", "")
 	t.Setenv("WORMSTORE_ROOT_PASSWORD", "")
-	err := runWith(env, []string{"server", "--data", dir, "--address", "127.0.0.1:0"})
+	err := runWith(env, []string{"server", "--data", dir, "--address", "127.0.0.1:0", "--admin-address", ""})
 	require.ErrorContains(t, err, "WORMSTORE_ROOT_USER")
 	_, statErr := os.Stat(dir)
 	require.True(t, os.IsNotExist(statErr), "nothing created on a refused start")
@@ -105,13 +108,17 @@ func TestServerRefusesBadConfiguration(t *testing.T) {
 	defer ln.Close()
 	t.Setenv("WORMSTORE_ROOT_USER", "root")
 	t.Setenv("WORMSTORE_ROOT_PASSWORD", "correct-horse")
-	err = runWith(env, []string{"server", "--data", dir, "--address", ln.Addr().String()})
+	err = runWith(env, []string{"server", "--data", dir, "--address", ln.Addr().String(), "--admin-address", ""})
 	require.ErrorContains(t, err, "--address")
+	err = runWith(env, []string{"server", "--data", dir, "--address", "127.0.0.1:0", "--admin-address", ln.Addr().String()})
+	require.ErrorContains(t, err, "--admin-address")
+	_, statErr = os.Stat(dir)
+	require.True(t, os.IsNotExist(statErr), "admin port in use touches nothing on disk")
 	_, statErr = os.Stat(dir)
 	require.True(t, os.IsNotExist(statErr), "port in use touches nothing on disk")
 
 	t.Setenv("WORMSTORE_ROOT_PASSWORD", "short")
-	err = runWith(env, []string{"server", "--data", dir, "--address", "127.0.0.1:0"})
+	err = runWith(env, []string{"server", "--data", dir, "--address", "127.0.0.1:0", "--admin-address", ""})
 	require.ErrorContains(t, err, "at least 8")
 }
 
@@ -125,4 +132,57 @@ func TestVersionAndHelp(t *testing.T) {
 	require.Contains(t, out.String(), "WORMSTORE_ROOT_USER")
 	require.Contains(t, out.String(), "--data")
 	require.Error(t, runWith(env, []string{"nonsense"}))
+}
+
+func TestAdminEndpoints(t *testing.T) {
+	adminc := make(chan string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	dir := filepath.Join(t.TempDir(), "data")
+	env := &runEnv{ctx: ctx, stdout: io.Discard, stderr: io.Discard,
+		ready: func(a string) { ready <- a }, adminReady: func(a string) { adminc <- a }}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runWith(env, []string{"server", "--dev", "--data", dir, "--address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0"})
+	}()
+	admin := <-adminc
+	addr := <-ready
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + admin + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, _ := get("/health/live")
+	require.Equal(t, 200, code)
+	code, _ = get("/health/ready")
+	require.Equal(t, 200, code)
+
+	var dc struct{ AccessKey, SecretKey string }
+	b, err := os.ReadFile(filepath.Join(dir, "dev-credentials.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &dc))
+	c := client(addr, dc.AccessKey, dc.SecretKey)
+	_, err = c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("metrics")})
+	require.NoError(t, err)
+	_, err = c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("metrics"), Key: aws.String("k"), Body: strings.NewReader("12345")})
+	require.NoError(t, err)
+
+	code, body := get("/metrics")
+	require.Equal(t, 200, code)
+	for _, want := range []string{
+		`wormstore_s3_requests_total{method="PUT",status="200"} 2`,
+		"wormstore_s3_request_duration_seconds_bucket",
+		"wormstore_wal_fsync_duration_seconds_count",
+		"wormstore_wal_group_commit_records_bucket",
+		"wormstore_bytes_live",
+		"wormstore_segments 1",
+		"wormstore_versions 1",
+	} {
+		require.Contains(t, body, want)
+	}
+	cancel()
+	require.NoError(t, <-errc)
 }

@@ -114,8 +114,6 @@ func (e *Engine) newKeyWalker(bucket, prefix, delimiter, after string) (*keyWalk
 		} else {
 			w.start = prefixEnd(objectPrefix(tagVersion, bucket, after))
 		}
-	} else if after != "" && after < prefix {
-		// start at the prefix
 	}
 	return w, nil
 }
@@ -267,12 +265,10 @@ func (e *Engine) ListVersions(ctx context.Context, bucket string, opts VersionLi
 		if err := jsonValue(it, &v); err != nil {
 			return nil, err
 		}
-		isLatest := !haveLast || lastKey != key
-		if isLatest {
-			// The first entry of a key in iteration order is its newest, but
-			// a page may start mid-key after a version-id-marker.
-			isLatest = !(opts.VersionIDMarker != "" && key == opts.KeyMarker && len(res.Versions) == 0 && !haveLast)
-		}
+		// The first entry of a key in iteration order is its newest, unless
+		// the page starts mid-key after a version-id-marker.
+		resumedMidKey := !haveLast && opts.VersionIDMarker != "" && key == opts.KeyMarker
+		isLatest := (!haveLast || lastKey != key) && !resumedMidKey
 		lastKey, haveLast = key, true
 		res.Versions = append(res.Versions, e.info(bucket, key, &v, isLatest))
 		res.NextKeyMarker, res.NextVersionIDMarker = key, v.id()

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"time"
 
 	"github.com/wormstore/wormstore/segment"
@@ -466,11 +465,3 @@ func (e *Engine) DeleteObject(ctx context.Context, bucket, key string, opts Dele
 
 // errNothingToDo aborts a commit that has no effect; never returned to callers.
 var errNothingToDo = errors.New("engine: nothing to do")
-
-// cloneMap copies a metadata map so callers never share index state.
-func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	return maps.Clone(m)
-}

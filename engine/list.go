@@ -141,18 +141,15 @@ func (w *keyWalker) next(skipDeleted bool) (walkEntry, bool, error) {
 		if err != nil {
 			return walkEntry{}, false, err
 		}
-		if w.delimiter != "" {
-			if i := strings.Index(key[len(w.prefix):], w.delimiter); i >= 0 {
-				cp := key[:len(w.prefix)+i+len(w.delimiter)]
-				w.seek(prefixEnd(keyPrefixBound(tagVersion, w.bucket, cp)))
-				return walkEntry{prefix: cp}, true, nil
-			}
+		if cp, ok := commonPrefix(key, w.prefix, w.delimiter); ok {
+			seekPast(w.it, keyPrefixBound(tagVersion, w.bucket, cp))
+			return walkEntry{prefix: cp}, true, nil
 		}
 		var v version
 		if err := jsonValue(w.it, &v); err != nil {
 			return walkEntry{}, false, err
 		}
-		w.seek(prefixEnd(objectPrefix(tagVersion, w.bucket, key)))
+		seekPast(w.it, objectPrefix(tagVersion, w.bucket, key))
 		if skipDeleted && v.DeleteMarker {
 			continue
 		}
@@ -160,14 +157,27 @@ func (w *keyWalker) next(skipDeleted bool) (walkEntry, bool, error) {
 	}
 }
 
-func (w *keyWalker) seek(k []byte) {
-	if k == nil {
-		// Nothing sorts after: exhaust the iterator.
-		for w.it.Next() {
-		}
+// commonPrefix reports the common prefix key rolls up into: prefix plus
+// everything up to and including the first delimiter after it.
+func commonPrefix(key, prefix, delimiter string) (string, bool) {
+	if delimiter == "" {
+		return "", false
+	}
+	i := strings.Index(key[len(prefix):], delimiter)
+	if i < 0 {
+		return "", false
+	}
+	return key[:len(prefix)+i+len(delimiter)], true
+}
+
+// seekPast positions it at the first key not starting with p.
+func seekPast(it *pebble.Iterator, p []byte) {
+	if end := prefixEnd(p); end != nil {
+		it.SeekGE(end)
 		return
 	}
-	w.it.SeekGE(k)
+	for it.Next() {
+	}
 }
 
 // VersionListOptions selects a page of ListVersions.
@@ -237,24 +247,16 @@ func (e *Engine) ListVersions(ctx context.Context, bucket string, opts VersionLi
 		if err != nil {
 			return nil, err
 		}
-		if opts.Delimiter != "" {
-			if i := strings.Index(key[len(opts.Prefix):], opts.Delimiter); i >= 0 {
-				cp := key[:len(opts.Prefix)+i+len(opts.Delimiter)]
-				if n == max {
-					res.IsTruncated = true
-					break
-				}
-				n++
-				res.CommonPrefixes = append(res.CommonPrefixes, cp)
-				res.NextKeyMarker, res.NextVersionIDMarker = cp, ""
-				if end := prefixEnd(keyPrefixBound(tagVersion, bucket, cp)); end != nil {
-					it.SeekGE(end)
-				} else {
-					for it.Next() {
-					}
-				}
-				continue
+		if cp, ok := commonPrefix(key, opts.Prefix, opts.Delimiter); ok {
+			if n == max {
+				res.IsTruncated = true
+				break
 			}
+			n++
+			res.CommonPrefixes = append(res.CommonPrefixes, cp)
+			res.NextKeyMarker, res.NextVersionIDMarker = cp, ""
+			seekPast(it, keyPrefixBound(tagVersion, bucket, cp))
+			continue
 		}
 		if n == max {
 			res.IsTruncated = true

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -84,27 +83,19 @@ func (e *Engine) UploadPart(ctx context.Context, bucket, key, id string, num int
 	if _, err := e.loadUpload(bucket, key, id); err != nil {
 		return nil, err
 	}
-	exts, sum, size, err := e.writeData(ctx, r, opts.Size)
+	st, err := e.stage(ctx, r, opts.Size, opts.Finalize)
 	if err != nil {
 		return nil, err
 	}
-	var checksums map[string]string
-	if opts.Finalize != nil {
-		if checksums, err = opts.Finalize(); err != nil {
-			return nil, err
-		}
-	}
-	// Made durable by the WAL batch that logs the record (syncPending).
-	e.addPending(exts)
 	var pi PartInfo
 	_, err = e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
 		u, err := e.loadUpload(bucket, key, id)
 		if err != nil {
 			return nil, err
 		}
-		pi = PartInfo{Number: num, Size: size, ETag: hex.EncodeToString(sum), ModTime: now, Checksums: checksums}
+		pi = PartInfo{Number: num, Size: st.size, ETag: st.etag, ModTime: now, Checksums: st.checksums}
 		return &record{Type: recUploadPart, Bucket: bucket, Key: key, UpSeq: u.Seq,
-			Part: &part{PartInfo: pi, Extents: exts}}, nil
+			Part: &part{PartInfo: pi, Extents: st.exts}}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -294,22 +285,16 @@ func (e *Engine) ListMultipartUploads(ctx context.Context, bucket string, opts U
 		if err != nil {
 			return nil, err
 		}
-		if opts.Delimiter != "" {
-			if i := strings.Index(key[len(opts.Prefix):], opts.Delimiter); i >= 0 {
-				cp := key[:len(opts.Prefix)+i+len(opts.Delimiter)]
-				if n == max {
-					res.IsTruncated = true
-					break
-				}
-				n++
-				res.CommonPrefixes = append(res.CommonPrefixes, cp)
-				res.NextKeyMarker, res.NextUploadIDMarker = cp, ""
-				end := prefixEnd(keyPrefixBound(tagUpload, bucket, cp))
-				if end == nil || !it.SeekGE(end) {
-					break
-				}
-				continue
+		if cp, ok := commonPrefix(key, opts.Prefix, opts.Delimiter); ok {
+			if n == max {
+				res.IsTruncated = true
+				break
 			}
+			n++
+			res.CommonPrefixes = append(res.CommonPrefixes, cp)
+			res.NextKeyMarker, res.NextUploadIDMarker = cp, ""
+			seekPast(it, keyPrefixBound(tagUpload, bucket, cp))
+			continue
 		}
 		if n == max {
 			res.IsTruncated = true

@@ -80,6 +80,33 @@ func (e *Engine) info(bucket, key string, v *version, latest bool) ObjectInfo {
 // copyBufSize is the chunk size data is read and hashed in.
 const copyBufSize = 1 << 20
 
+// staged is object data written to segments and registered for the next
+// WAL batch's data sync.
+type staged struct {
+	exts      []segment.Extent
+	etag      string // hex MD5
+	size      int64
+	checksums map[string]string // from the caller's Finalize
+}
+
+// stage writes r to segments, runs finalize once the body reached EOF, and
+// registers the extents so the WAL batch that logs their record makes them
+// durable first (syncPending). On any error nothing references the data.
+func (e *Engine) stage(ctx context.Context, r io.Reader, declared int64, finalize func() (map[string]string, error)) (*staged, error) {
+	exts, sum, size, err := e.writeData(ctx, r, declared)
+	if err != nil {
+		return nil, err
+	}
+	st := &staged{exts: exts, etag: hex.EncodeToString(sum), size: size}
+	if finalize != nil {
+		if st.checksums, err = finalize(); err != nil {
+			return nil, err
+		}
+	}
+	e.addPending(exts)
+	return st, nil
+}
+
 // writeData copies r into a new segment writer (not yet synced) and returns
 // the extents, the MD5 and the size. On any error the written data is
 // abandoned (garbage for compaction). For bodies larger than one chunk the
@@ -174,24 +201,16 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 	if key == "" {
 		return nil, fmt.Errorf("%w: empty key", ErrInvalidArgument)
 	}
-	exts, sum, size, err := e.writeData(ctx, r, opts.Size)
+	st, err := e.stage(ctx, r, opts.Size, opts.Finalize)
 	if err != nil {
 		return nil, err
 	}
-	var checksums map[string]string
-	if opts.Finalize != nil {
-		if checksums, err = opts.Finalize(); err != nil {
-			return nil, err
-		}
-	}
-	// Made durable by the WAL batch that logs the record (syncPending).
-	e.addPending(exts)
 	v := &version{
-		Size: size, ETag: hex.EncodeToString(sum), ContentType: opts.ContentType,
-		UserMeta: opts.UserMeta, Headers: opts.Headers, Checksums: checksums,
-		ChecksumType: opts.ChecksumType, Extents: exts,
+		Size: st.size, ETag: st.etag, ContentType: opts.ContentType,
+		UserMeta: opts.UserMeta, Headers: opts.Headers, Checksums: st.checksums,
+		ChecksumType: opts.ChecksumType, Extents: st.exts,
 	}
-	if len(checksums) > 0 && v.ChecksumType == "" {
+	if len(st.checksums) > 0 && v.ChecksumType == "" {
 		v.ChecksumType = "FULL_OBJECT"
 	}
 	rec, err := e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
 	"io"
@@ -597,4 +598,22 @@ func segmentBytes(e *Engine) int64 {
 		n += s.Size
 	}
 	return n
+}
+
+func TestPutWithCallerMD5(t *testing.T) {
+	e := openTest(t, testOptions(vfs.NewMem(), newFakeClock()))
+	require.NoError(t, e.CreateBucket(ctx, "b", CreateBucketOptions{}))
+	data := randBytes(5, 3<<20) // several chunks
+	info, err := e.PutObject(ctx, "b", "k", bytes.NewReader(data), PutOptions{Size: -1,
+		MD5: func() [16]byte { return md5.Sum(data) }})
+	require.NoError(t, err)
+	require.Equal(t, md5hex(data), info.ETag)
+	require.True(t, bytes.Equal(data, get(t, e, "b", "k", "")))
+	id, err := e.CreateMultipartUpload(ctx, "b", "mp", PutOptions{})
+	require.NoError(t, err)
+	pi, err := e.UploadPart(ctx, "b", "mp", id, 1, bytes.NewReader(data), PartOptions{Size: int64(len(data)),
+		MD5: func() [16]byte { return md5.Sum(data) }})
+	require.NoError(t, err)
+	require.Equal(t, md5hex(data), pi.ETag)
+	require.Equal(t, int64(5<<30), e.MaxObjectSize())
 }

@@ -72,6 +72,7 @@ func (e *Engine) loadUpload(bucket, key, id string) (*upload, error) {
 type PartOptions struct {
 	Size     int64
 	Finalize func() (map[string]string, error)
+	MD5      func() [16]byte
 }
 
 // UploadPart stages part number num (1..10000) of an upload, replacing an
@@ -83,7 +84,7 @@ func (e *Engine) UploadPart(ctx context.Context, bucket, key, id string, num int
 	if _, err := e.loadUpload(bucket, key, id); err != nil {
 		return nil, err
 	}
-	st, err := e.stage(ctx, r, opts.Size, opts.Finalize)
+	st, err := e.stage(ctx, r, opts.Size, opts.Finalize, opts.MD5)
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,11 @@ type PutOptions struct {
 	// name such as "CRC32" → base64 value). An error aborts the put and
 	// nothing is stored (e.g. a trailing checksum mismatch).
 	Finalize func() (map[string]string, error) `json:"-"`
+	// MD5, if set, supplies the body's MD5 after EOF (and after Finalize
+	// succeeded), so the engine does not hash the body a second time. The
+	// caller must have hashed exactly the bytes it handed over (the S3
+	// layer's verifying reader does).
+	MD5 func() [16]byte `json:"-"`
 }
 
 // ObjectInfo describes one version or delete marker.
@@ -92,17 +97,22 @@ type staged struct {
 // stage writes r to segments, runs finalize once the body reached EOF, and
 // registers the extents so the WAL batch that logs their record makes them
 // durable first (syncPending). On any error nothing references the data.
-func (e *Engine) stage(ctx context.Context, r io.Reader, declared int64, finalize func() (map[string]string, error)) (*staged, error) {
-	exts, sum, size, err := e.writeData(ctx, r, declared)
+func (e *Engine) stage(ctx context.Context, r io.Reader, declared int64, finalize func() (map[string]string, error), knownMD5 func() [16]byte) (*staged, error) {
+	exts, sum, size, err := e.writeData(ctx, r, declared, knownMD5 == nil)
 	if err != nil {
 		return nil, err
 	}
-	st := &staged{exts: exts, etag: hex.EncodeToString(sum), size: size}
+	st := &staged{exts: exts, size: size}
 	if finalize != nil {
 		if st.checksums, err = finalize(); err != nil {
 			return nil, err
 		}
 	}
+	if knownMD5 != nil {
+		m := knownMD5()
+		sum = m[:]
+	}
+	st.etag = hex.EncodeToString(sum)
 	e.addPending(exts)
 	return st, nil
 }
@@ -111,7 +121,8 @@ func (e *Engine) stage(ctx context.Context, r io.Reader, declared int64, finaliz
 // the extents, the MD5 and the size. On any error the written data is
 // abandoned (garbage for compaction). For bodies larger than one chunk the
 // MD5 runs on a second goroutine, overlapping compression and the write.
-func (e *Engine) writeData(ctx context.Context, r io.Reader, declared int64) (exts []segment.Extent, sum []byte, size int64, err error) {
+// With hash false no MD5 is computed (the caller supplies it).
+func (e *Engine) writeData(ctx context.Context, r io.Reader, declared int64, hash bool) (exts []segment.Extent, sum []byte, size int64, err error) {
 	w := e.segs.NewWriter()
 	defer func() {
 		if err != nil {
@@ -146,27 +157,30 @@ func (e *Engine) writeData(ctx context.Context, r io.Reader, declared int64) (ex
 				return nil, nil, 0, fmt.Errorf("%w: body longer than %d bytes", ErrIncompleteBody, declared)
 			}
 			chunk := buf[:n]
-			if work == nil && rerr == nil {
-				work, ack = make(chan []byte), make(chan struct{})
-				go func() {
-					for b := range work {
-						h.Write(b)
-						ack <- struct{}{}
-					}
-				}()
-			}
-			if work != nil {
-				work <- chunk
-				_, werr := w.Write(chunk)
-				<-ack
-				if werr != nil {
-					return nil, nil, 0, werr
-				}
-			} else {
+			var werr error
+			switch {
+			case !hash:
+				_, werr = w.Write(chunk)
+			case work == nil && rerr != nil:
+				// The whole body fits one chunk: hash inline.
 				h.Write(chunk)
-				if _, err := w.Write(chunk); err != nil {
-					return nil, nil, 0, err
+				_, werr = w.Write(chunk)
+			default:
+				if work == nil {
+					work, ack = make(chan []byte), make(chan struct{})
+					go func() {
+						for b := range work {
+							h.Write(b)
+							ack <- struct{}{}
+						}
+					}()
 				}
+				work <- chunk
+				_, werr = w.Write(chunk)
+				<-ack
+			}
+			if werr != nil {
+				return nil, nil, 0, werr
 			}
 		}
 		if rerr == io.EOF {
@@ -182,6 +196,9 @@ func (e *Engine) writeData(ctx context.Context, r io.Reader, declared int64) (ex
 	exts, err = w.Finish()
 	if err != nil {
 		return nil, nil, 0, err
+	}
+	if !hash {
+		return exts, nil, size, nil
 	}
 	return exts, h.Sum(nil), size, nil
 }
@@ -201,7 +218,7 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 	if key == "" {
 		return nil, fmt.Errorf("%w: empty key", ErrInvalidArgument)
 	}
-	st, err := e.stage(ctx, r, opts.Size, opts.Finalize)
+	st, err := e.stage(ctx, r, opts.Size, opts.Finalize, opts.MD5)
 	if err != nil {
 		return nil, err
 	}

@@ -118,3 +118,7 @@ func (o *Options) Validate() error {
 	}
 	return nil
 }
+
+// MaxObjectSize returns the largest object or part the engine accepts, so
+// callers can refuse a declared length before reading the body.
+func (e *Engine) MaxObjectSize() int64 { return e.opts.MaxObjectSize }

@@ -117,7 +117,7 @@ func (rq *request) uploadPart() error {
 	if err != nil {
 		return err
 	}
-	pi, err := rq.s.eng.UploadPart(rq.ctx, rq.bucket, rq.key, id, num, body, engine.PartOptions{Size: rq.bodySize(), Finalize: finalizer(body)})
+	pi, err := rq.s.eng.UploadPart(rq.ctx, rq.bucket, rq.key, id, num, body, engine.PartOptions{Size: rq.bodySize(), Finalize: finalizer(body), MD5: bodyMD5(body)})
 	if err != nil {
 		return uploadErr(err, rq.bucket, rq.key, id)
 	}

@@ -36,6 +36,16 @@ func finalizer(body *sigv4.Reader) func() (map[string]string, error) {
 	}
 }
 
+// bodyMD5 returns the PutOptions.MD5 hook for body: the verifying reader
+// already hashed every byte, so the engine need not hash them again. The
+// engine calls it only after Finalize succeeded.
+func bodyMD5(body *sigv4.Reader) func() [16]byte {
+	return func() [16]byte {
+		res, _ := body.Result()
+		return res.MD5
+	}
+}
+
 // putObject is PutObject, or CopyObject when x-amz-copy-source is present.
 func (rq *request) putObject() error {
 	if rq.r.Header.Get("x-amz-copy-source") != "" {
@@ -71,6 +81,7 @@ func (rq *request) putObject() error {
 		return err
 	}
 	opts.Finalize = finalizer(body)
+	opts.MD5 = bodyMD5(body)
 	info, err := rq.s.eng.PutObject(rq.ctx, rq.bucket, rq.key, body, opts)
 	if err != nil {
 		return objectErr(err, rq.bucket, rq.key)

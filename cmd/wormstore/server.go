@@ -29,6 +29,8 @@ type serverCmd struct {
 	AdminAddress     string        `help:"Admin listen address (/health/live, /health/ready, /metrics); empty disables." default:"127.0.0.1:9001"`
 	Region           string        `help:"Region the S3 API answers for." default:"us-east-1"`
 	Domain           string        `help:"Domain for virtual-hosted-style requests (bucket.DOMAIN); empty = path-style only."`
+	TLSCert          string        `name:"tls-cert" help:"TLS certificate (PEM) for the S3 listener; reloaded on SIGHUP." type:"path"`
+	TLSKey           string        `name:"tls-key" help:"TLS private key (PEM) for the S3 listener; reloaded on SIGHUP." type:"path"`
 	Dev              bool          `help:"Development mode: generate root credentials (kept in DATA/dev-credentials.json) and print them."`
 	RootUser         string        `help:"Root access key." env:"WORMSTORE_ROOT_USER"`
 	RootPassword     string        `help:"Root secret key." env:"WORMSTORE_ROOT_PASSWORD"`
@@ -116,6 +118,15 @@ func (c *serverCmd) Run(env *runEnv) error {
 	if err != nil {
 		return err
 	}
+	var certs *certReloader
+	if c.TLSCert != "" || c.TLSKey != "" {
+		if c.TLSCert == "" || c.TLSKey == "" {
+			return fmt.Errorf("--tls-cert and --tls-key must be given together")
+		}
+		if certs, err = newCertReloader(c.TLSCert, c.TLSKey); err != nil {
+			return err
+		}
+	}
 	// Check the listener before touching the data directory, so a port in
 	// use stops the start with nothing changed on disk.
 	ln, err := net.Listen("tcp", c.Address)
@@ -164,11 +175,35 @@ func (c *serverCmd) Run(env *runEnv) error {
 	}
 	m.registerEngine(eng)
 	srv := &http.Server{Handler: m.instrument(h), ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	scheme := "http"
+	if certs != nil {
+		scheme = "https"
+		srv.TLSConfig = certs.config()
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				if err := certs.reload(); err != nil {
+					log.Error("SIGHUP: keeping the previous TLS certificate", "err", err)
+				} else {
+					log.Info("SIGHUP: TLS certificate reloaded", "cert", c.TLSCert)
+				}
+			}
+		}()
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if certs != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
 
 	ready.Store(true)
-	endpoint := endpointURL(ln.Addr())
+	sdNotify(log, "READY=1")
+	endpoint := scheme + strings.TrimPrefix(endpointURL(ln.Addr()), "http")
 	log.Info("ready", "s3", endpoint, "region", c.Region)
 	if generated {
 		fmt.Fprintf(env.stdout, `
@@ -203,6 +238,7 @@ wormstore is running in development mode with generated root credentials
 		fmt.Fprintln(env.stderr, "wormstore: second signal, exiting now")
 		os.Exit(1)
 	}()
+	sdNotify(log, "STOPPING=1")
 	log.Info("shutting down: draining requests", "timeout", c.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer cancel()

@@ -27,6 +27,7 @@ const (
 	walDir       = "wal"
 	segmentsDir  = "segments"
 	indexDir     = "index"
+	auditDir     = "audit"
 	formatPrefix = "wormstore-data-format "
 	// currentFormat is the data directory format this code writes. Do not
 	// lower it; raise it only with an upgrade path.
@@ -59,6 +60,8 @@ type Engine struct {
 	compactor compactionProgress
 
 	indexErr chan error // Pebble background errors (buffered 1)
+
+	audit *auditLog
 
 	// buckets caches bucket configurations (read on every request).
 	bucketsMu  sync.RWMutex
@@ -105,7 +108,7 @@ func open(ctx context.Context, opts Options, forceRebuild bool) (_ *Engine, err 
 		buckets: map[string]BucketInfo{}}
 	e.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	fs := e.fs
-	for _, d := range []string{opts.Dir, fs.PathJoin(opts.Dir, walDir), fs.PathJoin(opts.Dir, segmentsDir), fs.PathJoin(opts.Dir, indexDir)} {
+	for _, d := range []string{opts.Dir, fs.PathJoin(opts.Dir, walDir), fs.PathJoin(opts.Dir, segmentsDir), fs.PathJoin(opts.Dir, indexDir), fs.PathJoin(opts.Dir, auditDir)} {
 		if err := mkdirSynced(fs, d); err != nil {
 			return nil, fmt.Errorf("engine: create data dir %s: %w", d, err)
 		}
@@ -144,6 +147,9 @@ func open(ctx context.Context, opts Options, forceRebuild bool) (_ *Engine, err 
 	e.log.Info("recovery: segments and wal open", "wal_last_lsn", uint64(e.wal.LastLSN()),
 		"segments", len(e.segs.Segments()), "took", time.Since(start))
 	if err := e.openIndex(ctx, forceRebuild); err != nil {
+		return nil, err
+	}
+	if err := e.openAudit(); err != nil {
 		return nil, err
 	}
 	e.log.Info("recovery: done", "took", time.Since(start))
@@ -416,6 +422,10 @@ func (e *Engine) closeParts() error {
 	if e.wal != nil {
 		errs = append(errs, e.wal.Close())
 		e.wal = nil
+	}
+	if e.audit != nil {
+		errs = append(errs, e.audit.log.Close())
+		e.audit = nil
 	}
 	if e.segs != nil {
 		errs = append(errs, e.segs.Close())

@@ -165,5 +165,14 @@
 // One Info line per request ("s3 request": request_id, op, method, bucket,
 // key, version, status, bytes_out, duration, access_key, err).
 //
+// # Audit
+//
+// Every mutating request (any method but GET and HEAD), every lock-related
+// request (retention, legal hold, lock configuration) and every denied
+// (403) request is appended to the engine's hash-chained audit stream
+// (engine.Audit) before ServeHTTP returns: request id, principal, source
+// address, operation, bucket, key, version, outcome, status, and for lock
+// changes the old and new lock state.
+//
 // A Server is safe for concurrent use.
 package s3api

@@ -19,9 +19,11 @@ func (rq *request) putObjectRetention() error {
 	}
 	vid := rq.query.Get("versionId")
 	ret := engine.Retention{Mode: engine.Mode(pr.Mode), Until: pr.Until}
-	if _, _, err := rq.s.eng.PutObjectRetention(rq.ctx, rq.bucket, rq.key, vid, ret, rq.bypassGovernance()); err != nil {
+	prev, next, err := rq.s.eng.PutObjectRetention(rq.ctx, rq.bucket, rq.key, vid, ret, rq.bypassGovernance())
+	if err != nil {
 		return objectErr(err, rq.bucket, rq.key)
 	}
+	rq.oldLock, rq.newLock = &prev, &next
 	return rq.writeEmpty(http.StatusOK)
 }
 
@@ -42,9 +44,13 @@ func (rq *request) putObjectLegalHold() error {
 	if err != nil {
 		return err
 	}
-	if _, err := rq.s.eng.PutObjectLegalHold(rq.ctx, rq.bucket, rq.key, rq.query.Get("versionId"), on); err != nil {
+	prev, err := rq.s.eng.PutObjectLegalHold(rq.ctx, rq.bucket, rq.key, rq.query.Get("versionId"), on)
+	if err != nil {
 		return objectErr(err, rq.bucket, rq.key)
 	}
+	next := prev
+	next.LegalHold, next.LegalHoldSet = on, true
+	rq.oldLock, rq.newLock = &prev, &next
 	return rq.writeEmpty(http.StatusOK)
 }
 

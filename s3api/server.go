@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -122,6 +123,8 @@ type request struct {
 	query  url.Values
 	auth   *sigv4.Request
 	op     string
+	// Lock changes the handler made, for the audit entry.
+	oldLock, newLock *engine.LockState
 }
 
 // responseWriter records the status and size of a response for logging
@@ -174,6 +177,53 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(rq, err)
 	}
 	s.logRequest(rq, start, err)
+	s.auditRequest(rq, err)
+}
+
+// auditRequest appends the request to the engine's audit stream if it is
+// mutating (any method but GET and HEAD), lock-related, or was denied.
+func (s *Server) auditRequest(rq *request, err error) {
+	status := rq.w.status
+	lockOp := strings.Contains(rq.op, "Retention") || strings.Contains(rq.op, "LegalHold") || strings.Contains(rq.op, "ObjectLock")
+	mutating := rq.r.Method != http.MethodGet && rq.r.Method != http.MethodHead
+	if !mutating && !lockOp && status != http.StatusForbidden {
+		return
+	}
+	ent := engine.AuditEntry{
+		RequestID: rq.id, Source: rq.r.RemoteAddr, Operation: rq.op, Bucket: rq.bucket, Key: rq.key,
+		VersionID: rq.query.Get("versionId"), Status: status, OldLock: rq.oldLock, NewLock: rq.newLock,
+		Bypass: rq.r.Header.Get("x-amz-bypass-governance-retention") == "true",
+	}
+	if host, _, herr := net.SplitHostPort(rq.r.RemoteAddr); herr == nil {
+		ent.Source = host
+	}
+	if ent.Operation == "" {
+		ent.Operation = rq.r.Method
+	}
+	if ent.VersionID == "" {
+		ent.VersionID = rq.w.Header().Get("x-amz-version-id")
+	}
+	if rq.auth != nil {
+		ent.Principal = rq.auth.AccessKey
+	}
+	switch {
+	case status == http.StatusForbidden:
+		ent.Outcome = "denied"
+	case err != nil || status >= 300:
+		ent.Outcome = "error"
+	default:
+		ent.Outcome = "ok"
+	}
+	if err != nil {
+		ent.Detail = err.Error()
+	}
+	// The request's own context may be cancelled once the response is
+	// out; the audit entry must still be written.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(rq.ctx), 30*time.Second)
+	defer cancel()
+	if _, aerr := s.eng.Audit(ctx, ent); aerr != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "audit append failed", slog.String("request_id", rq.id), slog.Any("err", aerr))
+	}
 }
 
 // hostID derives the x-amz-id-2 value from the request id.

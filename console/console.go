@@ -1,0 +1,432 @@
+package console
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/s3api/sigv4"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Cookie names.
+const (
+	sessionCookie = "wormstore_session"
+	signinCookie  = "wormstore_signin" // double-submit CSRF token of the sign-in form
+)
+
+// Config configures the console. Engine and Credentials are required;
+// every other zero field means the default documented on it.
+type Config struct {
+	Engine *engine.Engine
+	// Credentials resolves an access key to its secret at sign-in.
+	Credentials sigv4.CredentialStore
+	// Logger receives console logs. Default: discard.
+	Logger *slog.Logger
+	// Clock returns the current time for sessions and rate limits (not for
+	// retention, which the engine judges). Default time.Now.
+	Clock func() time.Time
+	// Secure marks cookies Secure; set it when the console is served over
+	// TLS.
+	Secure bool
+	// IdleTimeout ends a session not used for this long. Default 12 h.
+	IdleTimeout time.Duration
+	// MaxAge ends a session this long after sign-in. Default 7 days.
+	MaxAge time.Duration
+	// MaxFailures is the number of failed sign-ins per client IP and
+	// minute after which sign-in answers 429. Default 5.
+	MaxFailures int
+}
+
+// principal is who a session acts as.
+type principal struct {
+	AccessKey string
+	Root      bool
+}
+
+type session struct {
+	id       string
+	csrf     string
+	who      principal
+	created  time.Time
+	lastSeen time.Time
+	flash    string // one message shown on the next page
+}
+
+// Console serves the web console. Create it with New.
+type Console struct {
+	cfg   Config
+	eng   *engine.Engine
+	log   *slog.Logger
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+
+	mu       sync.Mutex
+	sessions map[string]*session    // guarded by mu
+	failures map[string][]time.Time // client IP → recent failed sign-ins; guarded by mu
+}
+
+// New returns the console's HTTP handler.
+func New(cfg Config) (http.Handler, error) {
+	c, err := newConsole(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func newConsole(cfg Config) (*Console, error) {
+	if cfg.Engine == nil {
+		return nil, errors.New("console: Config.Engine is required")
+	}
+	if cfg.Credentials == nil {
+		return nil, errors.New("console: Config.Credentials is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 12 * time.Hour
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = 7 * 24 * time.Hour
+	}
+	if cfg.MaxFailures <= 0 {
+		cfg.MaxFailures = 5
+	}
+	c := &Console{
+		cfg: cfg, eng: cfg.Engine, log: cfg.Logger,
+		sessions: map[string]*session{},
+		failures: map[string][]time.Time{},
+	}
+	if err := c.parseTemplates(); err != nil {
+		return nil, err
+	}
+	c.routes()
+	return c, nil
+}
+
+func (c *Console) parseTemplates() error {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	c.pages = map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return fmt.Errorf("console: template %s: %w", n, err)
+		}
+		c.pages[base] = t
+	}
+	return nil
+}
+
+func (c *Console) routes() {
+	m := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /signin", c.signinPage)
+	m.HandleFunc("POST /signin", c.signin)
+	m.HandleFunc("POST /signout", c.signout)
+
+	m.HandleFunc("GET /{$}", c.auth(c.overview))
+	m.HandleFunc("GET /buckets", c.auth(c.bucketsPage))
+	m.HandleFunc("POST /buckets", c.auth(c.createBucket))
+	m.HandleFunc("GET /buckets/{bucket}", c.auth(c.objectsPage))
+	m.HandleFunc("GET /buckets/{bucket}/versions", c.auth(c.versionsPage))
+	m.HandleFunc("GET /buckets/{bucket}/manage", c.auth(c.managePage))
+	m.HandleFunc("POST /buckets/{bucket}/manage", c.auth(c.setDefaultRetention))
+	m.HandleFunc("GET /buckets/{bucket}/object", c.auth(c.objectPage))
+	m.HandleFunc("GET /buckets/{bucket}/download", c.auth(c.download))
+	m.HandleFunc("POST /buckets/{bucket}/delete", c.auth(c.deleteObject))
+	m.HandleFunc("POST /buckets/{bucket}/retention", c.auth(c.setRetention))
+	m.HandleFunc("POST /buckets/{bucket}/legal-hold", c.auth(c.setLegalHold))
+	m.HandleFunc("POST /buckets/{bucket}/upload", c.auth(c.upload))
+	m.HandleFunc("POST /buckets/{bucket}/multipart", c.auth(c.mpuCreate))
+	m.HandleFunc("POST /buckets/{bucket}/multipart/part", c.auth(c.mpuPart))
+	m.HandleFunc("POST /buckets/{bucket}/multipart/complete", c.auth(c.mpuComplete))
+	m.HandleFunc("POST /buckets/{bucket}/multipart/abort", c.auth(c.mpuAbort))
+	c.mux = m
+}
+
+// ServeHTTP implements http.Handler.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	c.mux.ServeHTTP(w, r)
+}
+
+// authorize is the one authorisation hook: every console action asks it
+// before touching the engine, naming the S3 action it is equivalent to and
+// the resource's ARN. Only the root principal exists today, and root may do
+// everything; the IAM work replaces this body with the policy evaluation
+// the S3 API uses.
+func (c *Console) authorize(who principal, action, resource string) error {
+	if who.Root {
+		return nil
+	}
+	return fmt.Errorf("%w: %s on %s", errForbidden, action, resource)
+}
+
+var errForbidden = errors.New("not authorised")
+
+func bucketARN(b string) string     { return "arn:aws:s3:::" + b }
+func objectARN(b, k string) string  { return "arn:aws:s3:::" + b + "/" + k }
+func randomToken() string           { b := make([]byte, 32); _, _ = rand.Read(b); return hex.EncodeToString(b) }
+func equalStrings(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+func (c *Console) now() time.Time   { return c.cfg.Clock() }
+
+// clientIP is the peer address; the console does not trust forwarding
+// headers.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// ctxKey carries the session through a request.
+type ctxKey struct{}
+
+// auth wraps a handler that needs a session: without one, pages redirect to
+// sign-in and other requests get 401; every POST must carry the session's
+// CSRF token.
+func (c *Console) auth(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := c.lookupSession(r)
+		if s == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/signin?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			c.fail(w, r, nil, http.StatusUnauthorized, "Your session has ended. Sign in again.")
+			return
+		}
+		if r.Method == http.MethodPost {
+			tok := r.Header.Get("X-CSRF-Token")
+			if tok == "" {
+				ct := r.Header.Get("Content-Type")
+				switch {
+				case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
+					r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+					tok = r.PostFormValue("csrf")
+				case strings.HasPrefix(ct, "multipart/form-data"):
+					// The script-less upload form streams its file, so
+					// its token travels in the form's action URL.
+					tok = r.URL.Query().Get("csrf")
+				}
+			}
+			if tok == "" || !equalStrings(tok, s.csrf) {
+				c.fail(w, r, s, http.StatusForbidden, "This form has expired or did not come from the console (CSRF check failed). Reload the page and try again.")
+				return
+			}
+		}
+		h(w, r, s)
+	}
+}
+
+func (c *Console) lookupSession(r *http.Request) *session {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return nil
+	}
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.sessions[ck.Value]
+	if s == nil {
+		return nil
+	}
+	if now.Sub(s.lastSeen) > c.cfg.IdleTimeout || now.Sub(s.created) > c.cfg.MaxAge {
+		delete(c.sessions, s.id)
+		return nil
+	}
+	s.lastSeen = now
+	cp := *s
+	return &cp
+}
+
+func (c *Console) newSession(who principal) *session {
+	now := c.now()
+	s := &session{id: randomToken(), csrf: randomToken(), who: who, created: now, lastSeen: now}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, o := range c.sessions {
+		if now.Sub(o.lastSeen) > c.cfg.IdleTimeout || now.Sub(o.created) > c.cfg.MaxAge {
+			delete(c.sessions, id)
+		}
+	}
+	c.sessions[s.id] = s
+	return s
+}
+
+// tooManyFailures reports whether ip has reached the failure limit within
+// the last minute, pruning old entries.
+func (c *Console) tooManyFailures(ip string) bool {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	recent := c.failures[ip][:0]
+	for _, t := range c.failures[ip] {
+		if now.Sub(t) < time.Minute {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) == 0 {
+		delete(c.failures, ip)
+		return false
+	}
+	c.failures[ip] = recent
+	return len(recent) >= c.cfg.MaxFailures
+}
+
+func (c *Console) recordFailure(ip string) {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.failures) > 10000 { // bound memory under a spray of addresses
+		for k, ts := range c.failures {
+			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= time.Minute {
+				delete(c.failures, k)
+			}
+		}
+	}
+	c.failures[ip] = append(c.failures[ip], now)
+}
+
+func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: c.cfg.Secure, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
+	c.renderSignin(w, r, http.StatusOK, "")
+}
+
+func (c *Console) renderSignin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	tok := randomToken()
+	c.setCookie(w, signinCookie, tok, 600)
+	c.render(w, r, status, "signin", nil, map[string]any{
+		"Title": "Sign in", "Error": msg, "SigninToken": tok, "Next": safeNext(r.FormValue("next")),
+	})
+}
+
+func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	ck, err := r.Cookie(signinCookie)
+	if err != nil || ck.Value == "" || !equalStrings(ck.Value, r.PostFormValue("csrf")) {
+		c.renderSignin(w, r, http.StatusForbidden, "The sign-in form expired (or cookies are blocked). Please try again.")
+		return
+	}
+	ip := clientIP(r)
+	if c.tooManyFailures(ip) {
+		c.log.Warn("console sign-in rate limited", "client", ip)
+		w.Header().Set("Retry-After", "60")
+		c.renderSignin(w, r, http.StatusTooManyRequests, "Too many failed sign-ins from your address. Wait a minute, then try again.")
+		return
+	}
+	ak := strings.TrimSpace(r.PostFormValue("access_key"))
+	sk := r.PostFormValue("secret_key")
+	secret, ok := c.cfg.Credentials.Lookup(ak)
+	if !ok {
+		secret = "\x00no such key" // compare anyway, so timing says nothing
+	}
+	if !equalStrings(secret, sk) || !ok || ak == "" {
+		c.recordFailure(ip)
+		c.log.Info("console sign-in failed", "client", ip)
+		c.renderSignin(w, r, http.StatusUnauthorized, "Wrong access key or secret key.")
+		return
+	}
+	s := c.newSession(principal{AccessKey: ak, Root: true})
+	c.setCookie(w, signinCookie, "", -1)
+	c.setCookie(w, sessionCookie, s.id, 0)
+	c.log.Info("console sign-in", "access_key", ak, "client", ip)
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (c *Console) signout(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if s := c.lookupSession(r); s != nil {
+		if !equalStrings(r.PostFormValue("csrf"), s.csrf) {
+			c.fail(w, r, s, http.StatusForbidden, "This form has expired or did not come from the console (CSRF check failed). Reload the page and try again.")
+			return
+		}
+		c.mu.Lock()
+		delete(c.sessions, s.id)
+		c.mu.Unlock()
+	}
+	c.setCookie(w, sessionCookie, "", -1)
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
+
+// safeNext keeps a post-sign-in redirect on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}
+
+// render executes a page template inside the layout.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, page string, s *session, data map[string]any) {
+	t := c.pages[page]
+	if t == nil {
+		panic("console: no template " + page)
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	if s != nil {
+		data["CSRF"] = s.csrf
+		data["User"] = s.who.AccessKey
+	}
+	data["Path"] = r.URL.Path
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := t.Execute(w, data); err != nil {
+		c.log.Error("console template", "page", page, "err", err)
+	}
+}
+
+// fail answers with an error in words: JSON for script requests, a page
+// otherwise.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, status int, msg string) {
+	if wantsJSON(r) {
+		writeJSON(w, status, map[string]string{"error": msg})
+		return
+	}
+	c.render(w, r, status, "error", s, map[string]any{"Title": http.StatusText(status), "Error": msg, "Back": r.Referer()})
+}

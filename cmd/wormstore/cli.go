@@ -25,6 +25,8 @@ type runEnv struct {
 	ready func(addr string)
 	// adminReady, if set, is called with the admin listener's address.
 	adminReady func(addr string)
+	// consoleReady, if set, is called with the console listener's address.
+	consoleReady func(addr string)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/wormstore/wormstore/console"
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/s3api"
 	"github.com/wormstore/wormstore/s3api/sigv4"
@@ -39,6 +40,7 @@ type serverCmd struct {
 	LogFormat        string        `help:"Log format." enum:"json,text" default:"text"`
 	LogLevel         string        `help:"Log level." enum:"debug,info,warn,error" default:"info"`
 	ShutdownTimeout  time.Duration `help:"How long to drain in-flight requests on SIGTERM." default:"30s"`
+	ConsoleAddress   string        `help:"Web console listen address; empty disables." default:"127.0.0.1:9002"`
 }
 
 func (c *serverCmd) logger(env *runEnv) *slog.Logger {
@@ -134,6 +136,13 @@ func (c *serverCmd) Run(env *runEnv) error {
 		return fmt.Errorf("listen on %s: %w (is another server running? choose another port with --address)", c.Address, err)
 	}
 	defer ln.Close()
+	var cln net.Listener
+	if c.ConsoleAddress != "" {
+		if cln, err = net.Listen("tcp", c.ConsoleAddress); err != nil {
+			return fmt.Errorf("listen on %s: %w (choose another port with --console-address, or \"\" to disable)", c.ConsoleAddress, err)
+		}
+		defer cln.Close()
+	}
 
 	// The admin listener comes up before recovery so orchestrators see
 	// "live" but not "ready" while the WAL replays.
@@ -219,6 +228,31 @@ wormstore is running in development mode with generated root credentials
   aws s3 cp ./file s3://my-bucket/
 
 `, filepath.Join(c.Data, "dev-credentials.json"), user, secret, c.Region, endpoint)
+	}
+	if cln != nil {
+		ch, err := console.New(console.Config{
+			Engine: eng, Credentials: sigv4.StaticCredentials{user: secret},
+			Logger: log.With("component", "console"), Secure: certs != nil,
+		})
+		if err != nil {
+			return err
+		}
+		csrv := &http.Server{Handler: ch, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		if certs != nil {
+			csrv.TLSConfig = certs.config()
+			go csrv.ServeTLS(cln, "", "")
+		} else {
+			go csrv.Serve(cln)
+		}
+		defer csrv.Close()
+		curl := scheme + strings.TrimPrefix(endpointURL(cln.Addr()), "http")
+		log.Info("console", "url", curl)
+		if generated {
+			fmt.Fprintf(env.stdout, "Web console: %s (sign in with the access key and secret key above)\n\n", curl)
+		}
+		if env.consoleReady != nil {
+			env.consoleReady(cln.Addr().String())
+		}
 	}
 	if env.ready != nil {
 		env.ready(ln.Addr().String())

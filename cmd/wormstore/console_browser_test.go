@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// startConsoleServer runs `wormstore server` in-process with the console on
+// a free port and returns the console's base URL.
+func startConsoleServer(t *testing.T, ak, sk string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	consoleAddr := make(chan string, 1)
+	ready := make(chan struct{}, 1)
+	env := &runEnv{ctx: ctx, stdout: io.Discard, stderr: io.Discard,
+		ready:        func(string) { ready <- struct{}{} },
+		consoleReady: func(a string) { consoleAddr <- a },
+	}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runWith(env, []string{"server", "--data", filepath.Join(t.TempDir(), "data"),
+			"--address", "127.0.0.1:0", "--admin-address", "", "--console-address", "127.0.0.1:0",
+			"--root-user", ak, "--root-password", sk})
+	}()
+	var addr string
+	for addr == "" {
+		select {
+		case addr = <-consoleAddr:
+		case err := <-errc:
+			cancel()
+			t.Fatalf("server exited: %v", err)
+		case <-time.After(30 * time.Second):
+			cancel()
+			t.Fatal("console not ready")
+		}
+	}
+	<-ready
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-errc)
+	})
+	return "http://" + addr
+}
+
+func TestConsoleServed(t *testing.T) {
+	base := startConsoleServer(t, "root", "correct-horse")
+	resp, err := http.Get(base + "/signin")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	b, _ := io.ReadAll(resp.Body)
+	require.Contains(t, string(b), "Secret key")
+	css, err := http.Get(base + "/static/console.css")
+	require.NoError(t, err)
+	css.Body.Close()
+	require.Equal(t, http.StatusOK, css.StatusCode, "embedded assets served")
+}
+
+// TestConsoleBrowser walks through the console in headless Chromium
+// (console/e2e/console.e2e.mjs, playwright-core). Screenshots of every page
+// go to $WORMSTORE_SCREENSHOT_DIR, default console/e2e/screenshots.
+func TestConsoleBrowser(t *testing.T) {
+	node := requireTool(t, "node")
+	chromium := os.Getenv("WORMSTORE_CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	chromium = requireTool(t, chromium)
+	e2e, err := filepath.Abs("../../console/e2e")
+	require.NoError(t, err)
+	if _, err := os.Stat(filepath.Join(e2e, "node_modules/playwright-core")); err != nil {
+		if os.Getenv("WORMSTORE_E2E_REQUIRED") == "1" {
+			t.Fatal("playwright-core not installed in console/e2e; `make test-deps` installs it")
+		}
+		t.Skip("run `npm install` in console/e2e")
+	}
+	shots := os.Getenv("WORMSTORE_SCREENSHOT_DIR")
+	if shots == "" {
+		shots = filepath.Join(e2e, "screenshots")
+	}
+	const ak, sk = "console-root", "console-secret-123"
+	base := startConsoleServer(t, ak, sk)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "console.e2e.mjs")
+	cmd.Dir = e2e
+	cmd.Env = append(os.Environ(),
+		"CONSOLE_URL="+base, "ACCESS_KEY="+ak, "SECRET_KEY="+sk,
+		"CHROMIUM="+chromium, "USER_DATA_DIR="+t.TempDir(), "SCREENSHOT_DIR="+shots,
+	)
+	out, err := cmd.CombinedOutput()
+	t.Logf("screenshots in %s", shots)
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "console e2e OK", "%s", out)
+}

@@ -25,7 +25,8 @@ test: test-deps vet
 
 # test-deps installs the external S3 clients the end-to-end tests drive:
 # Debian's aws CLI (when root and apt-get exist) and @aws-sdk/client-s3
-# from npm (when node exists). Tests skip a missing client unless
+# from npm (when node exists), and for the console's browser test Debian's
+# chromium and playwright-core. Tests skip a missing client unless
 # WORMSTORE_E2E_REQUIRED=1 (set by .ci/run).
 test-deps:
 	@if [ ! -x /usr/bin/aws ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
@@ -35,6 +36,14 @@ test-deps:
 	@if command -v npm >/dev/null && [ ! -d cmd/wormstore/testdata/node/node_modules/@aws-sdk/client-s3 ]; then \
 		echo "== installing @aws-sdk/client-s3"; \
 		(cd cmd/wormstore/testdata/node && npm install --no-audit --no-fund --loglevel=error); \
+	fi
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "== installing Debian chromium (console browser tests)"; \
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	fi
+	@if command -v npm >/dev/null && [ ! -d console/e2e/node_modules/playwright-core ]; then \
+		echo "== installing playwright-core (console browser tests)"; \
+		(cd console/e2e && npm install --no-audit --no-fund --loglevel=error); \
 	fi
 
 fuzz-short:

@@ -561,8 +561,16 @@ func (c *Console) objectPage(w http.ResponseWriter, r *http.Request, s *session)
 	ret := o.Lock.Retention
 	active := ret.ActiveAt(now)
 	minDate := now.Add(24 * time.Hour)
-	if active && ret.Until.After(minDate) {
-		minDate = ret.Until
+	if active {
+		// The form picks whole days (midnight UTC): offer no day that
+		// would end before the current retain-until.
+		d := ret.Until.UTC().Truncate(24 * time.Hour)
+		if d.Before(ret.Until) {
+			d = d.Add(24 * time.Hour)
+		}
+		if d.After(minDate) {
+			minDate = d
+		}
 	}
 	metaKeys := make([]string, 0, len(o.UserMeta))
 	for k := range o.UserMeta {

@@ -13,6 +13,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// TestMain moves every in-process server's console (default
+// 127.0.0.1:9002) to a free port, so tests never depend on, or collide
+// over, that fixed address; a test that wants it sets --console-address.
+func TestMain(m *testing.M) {
+	if os.Getenv("WORMSTORE_CONSOLE_ADDRESS") == "" {
+		os.Setenv("WORMSTORE_CONSOLE_ADDRESS", "127.0.0.1:0")
+	}
+	os.Exit(m.Run())
+}
+
 // startConsoleServer runs `wormstore server` in-process with the console on
 // a free port and returns the console's base URL.
 func startConsoleServer(t *testing.T, ak, sk string) string {

@@ -169,8 +169,9 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// adminHandler serves /health/live, /health/ready and /metrics.
-func adminHandler(m *metrics, ready *atomic.Bool) http.Handler {
+// adminHandler serves /health/live, /health/ready, /metrics and, if api is
+// not nil, the admin API under /admin/v1/.
+func adminHandler(m *metrics, ready *atomic.Bool, api *adminAPI) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health/live", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -183,5 +184,8 @@ func adminHandler(m *metrics, ready *atomic.Bool) http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	if api != nil {
+		mux.Handle(adminPrefix, api)
+	}
 	return mux
 }

@@ -12,6 +12,7 @@ import (
 // cli is the command line. Every flag has a WORMSTORE_* environment twin.
 type cli struct {
 	Server  serverCmd  `cmd:"" help:"Run the S3 server."`
+	Admin   adminCmd   `cmd:"" help:"Administer a running server through its admin API (buckets, stats, segments, compact, verify)."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 

@@ -27,7 +27,7 @@ import (
 type serverCmd struct {
 	Data             string        `help:"Data directory." default:"./data" type:"path"`
 	Address          string        `help:"S3 listen address." default:":9000"`
-	AdminAddress     string        `help:"Admin listen address (/health/live, /health/ready, /metrics); empty disables." default:"127.0.0.1:9001"`
+	AdminAddress     string        `help:"Admin listen address (/health/live, /health/ready, /metrics, admin API); empty disables." default:"127.0.0.1:9001"`
 	Region           string        `help:"Region the S3 API answers for." default:"us-east-1"`
 	Domain           string        `help:"Domain for virtual-hosted-style requests (bucket.DOMAIN); empty = path-style only."`
 	TLSCert          string        `name:"tls-cert" help:"TLS certificate (PEM) for the S3 listener; reloaded on SIGHUP." type:"path"`
@@ -148,12 +148,14 @@ func (c *serverCmd) Run(env *runEnv) error {
 	// "live" but not "ready" while the WAL replays.
 	m := newMetrics()
 	var ready atomic.Bool
+	creds := sigv4.StaticCredentials{user: secret}
+	api := newAdminAPI(&sigv4.Verifier{Region: c.Region, Service: adminService, Creds: creds}, log)
 	if c.AdminAddress != "" {
 		aln, err := net.Listen("tcp", c.AdminAddress)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w (choose another port with --admin-address, or \"\" to disable)", c.AdminAddress, err)
 		}
-		admin := &http.Server{Handler: adminHandler(m, &ready), ReadHeaderTimeout: 10 * time.Second}
+		admin := &http.Server{Handler: adminHandler(m, &ready, api), ReadHeaderTimeout: 10 * time.Second}
 		go admin.Serve(aln)
 		defer admin.Close()
 		log.Info("admin listener", "address", aln.Addr().String())
@@ -177,12 +179,14 @@ func (c *serverCmd) Run(env *runEnv) error {
 	}()
 	h, err := s3api.New(s3api.Config{
 		Engine: eng, Region: c.Region, VirtualHostDomain: c.Domain, Logger: log,
-		Credentials: sigv4.StaticCredentials{user: secret},
+		Credentials: creds,
 	})
 	if err != nil {
 		return err
 	}
 	m.registerEngine(eng)
+	api.attach(eng)
+	defer api.detach() // before eng.Close: ends admin operations first
 	srv := &http.Server{Handler: m.instrument(h), ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	scheme := "http"
 	if certs != nil {

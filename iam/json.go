@@ -91,7 +91,9 @@ func jsonError(dec *json.Decoder, err error) error {
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return malformed(fmt.Sprintf("invalid JSON at byte %d: %s", se.Offset, se.Error()))
+		// Offset counts the bytes read, including the offending one; report
+		// the offending byte's zero-based position like the other messages.
+		return malformed(fmt.Sprintf("invalid JSON at byte %d: %s", max(se.Offset-1, 0), se.Error()))
 	}
 	return malformed(fmt.Sprintf("invalid JSON at byte %d: %v", dec.InputOffset(), err))
 }

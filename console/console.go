@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
@@ -250,8 +251,80 @@ func (c *Console) auth(h func(http.ResponseWriter, *http.Request, *session)) htt
 				c.fail(w, r, s, http.StatusForbidden, "This form has expired or did not come from the console (CSRF check failed). Reload the page and try again.")
 				return
 			}
+			// Every console action is recorded in the engine's audit
+			// stream with the console as its source.
+			note := &auditNote{}
+			rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			h(rw, r.WithContext(context.WithValue(r.Context(), auditKey{}, note)), s)
+			c.audit(r, s, rw.status, note)
+			return
 		}
 		h(w, r, s)
+	}
+}
+
+// auditNote lets a handler add lock states to its audit entry.
+type auditNote struct {
+	oldLock, newLock *engine.LockState
+	versionID        string
+	bypass           bool
+}
+
+type auditKey struct{}
+
+func noteFrom(r *http.Request) *auditNote {
+	if n, ok := r.Context().Value(auditKey{}).(*auditNote); ok {
+		return n
+	}
+	return &auditNote{}
+}
+
+// statusWriter records the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// audit appends one console action to the engine's audit stream.
+func (c *Console) audit(r *http.Request, s *session, status int, note *auditNote) {
+	ent := engine.AuditEntry{
+		Principal: s.who.AccessKey, Source: "console:" + clientIP(r), Operation: "console " + r.Pattern,
+		Bucket: r.PathValue("bucket"), Key: r.FormValue("key"), VersionID: note.versionID,
+		Status: status, OldLock: note.oldLock, NewLock: note.newLock, Bypass: note.bypass,
+	}
+	if ent.Key == "" {
+		ent.Key = r.URL.Query().Get("key")
+	}
+	if ent.VersionID == "" {
+		ent.VersionID = r.FormValue("version")
+	}
+	switch {
+	case status == http.StatusForbidden:
+		ent.Outcome = "denied"
+	case status >= 400:
+		ent.Outcome = "error"
+	default:
+		ent.Outcome = "ok"
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
+	defer cancel()
+	if _, err := c.eng.Audit(ctx, ent); err != nil {
+		c.log.Error("console: audit append failed", "err", err)
 	}
 }
 

@@ -327,6 +327,26 @@ func TestProtectedVersionDeleteShowsReason(t *testing.T) {
 	w = b.do("POST", "/buckets/vault/delete", url.Values{"csrf": {tok}, "key": {"doc.txt"}, "version": {info.VersionID}}, nil)
 	require.Equal(t, http.StatusForbidden, w.Code)
 	require.Contains(t, text(w), "legal hold is ON")
+
+	// Every console action is in the audit stream, with the console as
+	// its source and the lock states of the legal-hold change.
+	var got []engine.AuditEntry
+	require.NoError(t, tc.eng.AuditEntries(ctx, 1, func(a engine.AuditEntry) error { got = append(got, a); return nil }))
+	var summary []string
+	for _, a := range got {
+		require.Equal(t, "console:192.0.2.1", a.Source)
+		require.Equal(t, testAK, a.Principal)
+		summary = append(summary, a.Operation+" "+a.Outcome)
+	}
+	require.Equal(t, []string{
+		"console POST /buckets/{bucket}/delete denied",
+		"console POST /buckets/{bucket}/delete ok",
+		"console POST /buckets/{bucket}/legal-hold ok",
+		"console POST /buckets/{bucket}/delete denied",
+	}, summary)
+	require.True(t, got[2].NewLock.LegalHold)
+	require.False(t, got[2].OldLock.LegalHold)
+	require.Equal(t, info.VersionID, got[2].VersionID)
 }
 
 func TestRetentionFormFollowsRules(t *testing.T) {

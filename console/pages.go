@@ -702,6 +702,8 @@ func (c *Console) setRetention(w http.ResponseWriter, r *http.Request, s *sessio
 		c.failErr(w, r, s, err)
 		return
 	}
+	note := noteFrom(r)
+	note.oldLock, note.newLock, note.bypass = &prev, &next, bypass
 	c.log.Info("console: retention", "bucket", b.Name, "key", key, "version", vid, "bypass", bypass, "access_key", s.who.AccessKey)
 	msg := "Retention removed."
 	if !next.Retention.IsZero() {
@@ -726,10 +728,15 @@ func (c *Console) setLegalHold(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	on := f.Get("hold") == "ON"
-	if _, err := c.eng.PutObjectLegalHold(r.Context(), b.Name, key, vid, on); err != nil {
+	prev, err := c.eng.PutObjectLegalHold(r.Context(), b.Name, key, vid, on)
+	if err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}
+	next := prev
+	next.LegalHold, next.LegalHoldSet = on, true
+	note := noteFrom(r)
+	note.oldLock, note.newLock = &prev, &next
 	c.log.Info("console: legal hold", "bucket", b.Name, "key", key, "version", vid, "on", on, "access_key", s.who.AccessKey)
 	if on {
 		c.setFlash(s, "Legal hold is ON: this version cannot be deleted until the hold is released.")

@@ -14,6 +14,7 @@ type cli struct {
 	Server  serverCmd  `cmd:"" help:"Run the S3 server."`
 	Admin   adminCmd   `cmd:"" help:"Administer a running server through its admin API (buckets, stats, segments, compact, verify)."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+	Bench   benchCmd   `cmd:"" help:"Benchmark an S3 endpoint (or --embedded, an in-process server) with warp's workloads and vocabulary."`
 }
 
 // runEnv is what commands get from run.

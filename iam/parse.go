@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -247,7 +248,7 @@ next:
 				continue next
 			}
 		}
-		return fmt.Errorf("%s", at(path, fmt.Sprintf("unknown field %q", k)))
+		return errors.New(at(path, fmt.Sprintf("unknown field %q", k)))
 	}
 	return nil
 }
@@ -320,7 +321,7 @@ func (p *parser) statement(n *jnode, path string) (*Statement, error) {
 		return nil, err
 	}
 	for i, a := range list {
-		pat, err := p.action(a, elemPath(path+"."+field, i, len(list), an))
+		pat, err := p.action(a, elemPath(path+"."+field, i, an))
 		if err != nil {
 			return nil, err
 		}
@@ -347,7 +348,7 @@ func (p *parser) statement(n *jnode, path string) (*Statement, error) {
 		return nil, err
 	}
 	for i, r := range list {
-		ep := elemPath(path+"."+field, i, len(list), rn)
+		ep := elemPath(path+"."+field, i, rn)
 		if r != "*" && (!strings.HasPrefix(r, "arn:") || strings.Count(r, ":") < 5) {
 			return nil, fmt.Errorf("%s %q is not \"*\" or an ARN", ep, r)
 		}
@@ -373,7 +374,7 @@ func (p *parser) statement(n *jnode, path string) (*Statement, error) {
 
 // elemPath names element i of a string-or-list field: the field itself
 // when it was a single string.
-func elemPath(path string, i, n int, node *jnode) string {
+func elemPath(path string, i int, node *jnode) string {
 	if node.kind == jString {
 		return path
 	}
@@ -467,7 +468,7 @@ func principal(n *jnode, path string) (*Principal, error) {
 		}
 		for j, v := range list {
 			if v == "" {
-				return nil, fmt.Errorf("%s must not be empty", elemPath(fp, j, len(list), n.vals[i]))
+				return nil, fmt.Errorf("%s must not be empty", elemPath(fp, j, n.vals[i]))
 			}
 		}
 		switch k {
@@ -477,7 +478,7 @@ func principal(n *jnode, path string) (*Principal, error) {
 				norm, ok := normalizePrincipal(v)
 				if !ok {
 					return nil, fmt.Errorf("%s %q is not \"*\", an account id or an IAM ARN (wildcards are not allowed)",
-						elemPath(fp, j, len(list), n.vals[i]), v)
+						elemPath(fp, j, n.vals[i]), v)
 				}
 				pr.aws = append(pr.aws, norm)
 			}

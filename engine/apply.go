@@ -67,17 +67,20 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 		return setJSON(b, bucketKey(rec.Bucket), rec.BucketInfo)
 	case recBucketDelete:
 		return b.Delete(bucketKey(rec.Bucket), nil)
-	case recBucketVersioning, recBucketLockConfig:
+	case recBucketVersioning, recBucketLockConfig, recBucketPolicy:
 		var bi BucketInfo
 		found, err := getJSON(b, bucketKey(rec.Bucket), &bi)
 		if err != nil || !found {
 			return errOr(err, fmt.Errorf("%w: %s for missing bucket %q", ErrCorrupt, rec.Type, rec.Bucket))
 		}
-		if rec.Type == recBucketVersioning {
+		switch rec.Type {
+		case recBucketVersioning:
 			bi.Versioning = rec.Versioning
-		} else {
+		case recBucketLockConfig:
 			bi.ObjectLock = true
 			bi.DefaultRetention = rec.Default
+		case recBucketPolicy:
+			bi.Policy = rec.Policy
 		}
 		return setJSON(b, bucketKey(rec.Bucket), &bi)
 	case recPut:

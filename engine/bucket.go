@@ -264,3 +264,16 @@ func jsonValue(it *pebble.Iterator, v any) error {
 	}
 	return unmarshalIndex(it.Key(), raw, v)
 }
+
+// SetBucketPolicy stores (or, with an empty document, deletes) the bucket's
+// policy document. Validating the document is the caller's business (the
+// S3 layer parses it with package iam before storing).
+func (e *Engine) SetBucketPolicy(ctx context.Context, name string, policy []byte) error {
+	_, err := e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
+		if _, err := e.loadBucket(name); err != nil {
+			return nil, err
+		}
+		return &record{Type: recBucketPolicy, Bucket: name, Policy: string(policy)}, nil
+	})
+	return err
+}

@@ -330,7 +330,7 @@ func (e *Engine) commit(ctx context.Context, build func(now time.Time, seq uint6
 		e.mu.Unlock()
 		return nil, err
 	}
-	if rec.Type <= recBucketLockConfig {
+	if rec.Type <= recBucketLockConfig || rec.Type == recBucketPolicy {
 		e.invalidateBuckets()
 	}
 	e.mu.Unlock()

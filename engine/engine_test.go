@@ -39,6 +39,17 @@ func TestBuckets(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, &DefaultRetention{Mode: ModeCompliance, Days: 30}, bi.DefaultRetention)
 
+	pol := []byte(`{"Version":"2012-10-17","Statement":[]}`)
+	require.NoError(t, e.SetBucketPolicy(ctx, "locked", pol))
+	bi, err = e.Bucket(ctx, "locked")
+	require.NoError(t, err)
+	require.Equal(t, string(pol), bi.Policy)
+	require.NoError(t, e.SetBucketPolicy(ctx, "locked", nil))
+	bi, err = e.Bucket(ctx, "locked")
+	require.NoError(t, err)
+	require.Empty(t, bi.Policy)
+	require.ErrorIs(t, e.SetBucketPolicy(ctx, "nope", pol), ErrNoSuchBucket)
+
 	bs, err := e.ListBuckets(ctx)
 	require.NoError(t, err)
 	require.Len(t, bs, 2)

@@ -34,6 +34,7 @@ func populate(t *testing.T, e *Engine, clock *fakeClock) {
 	require.NoError(t, e.CreateBucket(ctx, "gone", CreateBucketOptions{}))
 	require.NoError(t, e.DeleteBucket(ctx, "gone"))
 	require.NoError(t, e.SetObjectLockConfig(ctx, "lk", &DefaultRetention{Mode: ModeGovernance, Days: 2}))
+	require.NoError(t, e.SetBucketPolicy(ctx, "lk", []byte(`{"Version":"2012-10-17","Statement":[]}`)))
 	for i := 0; i < 30; i++ {
 		put(t, e, "plain", fmt.Sprintf("k/%d", i%7), randBytes(i, 500+i*300))
 		v := put(t, e, "lk", fmt.Sprintf("l/%d", i%5), textBytes(i, 200+i*400))

@@ -26,6 +26,9 @@ type BucketInfo struct {
 	Versioning       Versioning        `json:"v,omitempty"`
 	ObjectLock       bool              `json:"l,omitempty"`
 	DefaultRetention *DefaultRetention `json:"d,omitempty"`
+	// Policy is the bucket policy document (JSON) as stored by
+	// SetBucketPolicy; empty when none. The engine does not interpret it.
+	Policy string `json:"p,omitempty"`
 }
 
 // version is the index value of one version or delete marker.
@@ -94,12 +97,13 @@ const (
 	recUploadComplete   recType = 11 // upload turned into a version
 	recUploadAbort      recType = 12
 	recRelocate         recType = 13 // compaction moved extents
+	recBucketPolicy     recType = 14 // bucket policy set or deleted
 )
 
 func (t recType) String() string {
 	names := [...]string{"?", "bucket-create", "bucket-delete", "bucket-versioning", "bucket-lock-config",
 		"put", "remove", "retention", "legal-hold", "upload-create", "upload-part", "upload-complete",
-		"upload-abort", "relocate"}
+		"upload-abort", "relocate", "bucket-policy"}
 	if int(t) < len(names) {
 		return names[t]
 	}
@@ -117,6 +121,7 @@ type record struct {
 	BucketInfo *BucketInfo       `json:"bi,omitempty"`
 	Versioning Versioning        `json:"v,omitempty"`
 	Default    *DefaultRetention `json:"d,omitempty"`
+	Policy     string            `json:"pol,omitempty"`
 	// Object-level fields.
 	Key     string   `json:"k,omitempty"`
 	Seq     uint64   `json:"s,omitempty"` // target version (remove, retention, legal hold)

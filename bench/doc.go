@@ -16,5 +16,13 @@
 // directory. They write random data, so that neither compressing nor
 // deduplicating storage can flatter them.
 //
-// Nothing in the server imports this package; engine/bench_test.go does.
+// The package also holds the load generator behind `wormstore bench`
+// (load.go, report.go, html.go): warp's workloads (put, get, stat, list,
+// delete, mixed, multipart, versioned, retention, legalhold) against any S3
+// endpoint through aws-sdk-go-v2, so checksums and signing are on the
+// measured path, with warp's summary vocabulary, --json and a
+// self-contained --html report. s3_bench_test.go compares the HTTP + SigV4
+// path with the engine in the same process.
+//
+// Only cmd/wormstore (the bench command) and tests import this package.
 package bench

@@ -39,6 +39,7 @@ type adminCmd struct {
 	Segments adminSegmentsCmd `cmd:"" help:"List the segment files."`
 	Compact  adminCompactCmd  `cmd:"" help:"Compact now: seal the active segment and rewrite segments holding garbage."`
 	Verify   adminVerifyCmd   `cmd:"" help:"Check every block, extent and index entry (fsck); exit status 1 if problems are found."`
+	Audit    adminAuditCmd    `cmd:"" help:"Read and verify the tamper-evident audit stream."`
 }
 
 type adminBucketCmd struct {

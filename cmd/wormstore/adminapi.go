@@ -14,6 +14,7 @@ package main
 //	                                {"done": N, "total": M}    zero or more, bytes of segments checked
 //	                                {"report": apiVerifyReport} last line on success
 //	                                {"error": "…", "code": "…"} last line if verify failed midway
+//	GET  /admin/v1/audit…           the audit stream (adminapi_audit.go)
 //
 // Every request must be signed with AWS Signature Version 4 by the root
 // credentials, for the server's region and the service adminService
@@ -226,6 +227,8 @@ func newAdminAPI(v *sigv4.Verifier, log *slog.Logger) *adminAPI {
 		"segments":       {http.MethodGet: a.segments},
 		"compact":        {http.MethodPost: a.compact},
 		"verify":         {http.MethodPost: a.verify},
+		"audit":          {http.MethodGet: a.auditEntries},
+		"audit/verify":   {http.MethodGet: a.auditVerify},
 	}
 	return a
 }

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +43,8 @@ type adminCmd struct {
 	Compact  adminCompactCmd  `cmd:"" help:"Compact now: seal the active segment and rewrite segments holding garbage."`
 	Verify   adminVerifyCmd   `cmd:"" help:"Check every block, extent and index entry (fsck); exit status 1 if problems are found."`
 	Audit    adminAuditCmd    `cmd:"" help:"Read and verify the tamper-evident audit stream."`
+	User     adminUserCmd     `cmd:"" help:"Manage users and their access keys."`
+	Policy   adminPolicyCmd   `cmd:"" help:"Manage users' identity policies."`
 }
 
 type adminBucketCmd struct {
@@ -141,14 +146,21 @@ func (c *adminClient) endpoint() string {
 // and returns the response if its status is 200; any other answer becomes
 // an error carrying the server's message.
 func (c *adminClient) do(ctx context.Context, method, path string, query url.Values) (*http.Response, error) {
+	return c.doBody(ctx, method, path, query, nil)
+}
+
+// doBody is do with a request body, whose SHA-256 is signed.
+func (c *adminClient) doBody(ctx context.Context, method, path string, query url.Values, body []byte) (*http.Response, error) {
 	u := c.base.JoinPath(path)
 	u.RawQuery = query.Encode()
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("X-Amz-Content-Sha256", adminEmptySHA256)
-	if err := c.signer.SignHTTP(ctx, c.creds, req, adminEmptySHA256, adminService, c.region, time.Now()); err != nil {
+	sum := sha256.Sum256(body)
+	payloadHash := hex.EncodeToString(sum[:])
+	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
+	if err := c.signer.SignHTTP(ctx, c.creds, req, payloadHash, adminService, c.region, time.Now()); err != nil {
 		return nil, fmt.Errorf("sign request: %w", err)
 	}
 	resp, err := c.hc.Do(req)

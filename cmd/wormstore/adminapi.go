@@ -15,11 +15,13 @@ package main
 //	                                {"report": apiVerifyReport} last line on success
 //	                                {"error": "…", "code": "…"} last line if verify failed midway
 //	GET  /admin/v1/audit…           the audit stream (adminapi_audit.go)
+//	…    /admin/v1/users…           users, access keys, user policies (adminapi_iam.go)
 //
 // Every request must be signed with AWS Signature Version 4 by the root
 // credentials, for the server's region and the service adminService
 // (aws-sdk-go-v2's aws/signer/v4 does it; see adminClient). The request body
-// is ignored: every parameter is in the (signed) query. Errors are
+// is ignored, except a policy document's: every parameter is in the (signed)
+// query. Errors are
 // {"error": "message", "code": "Code"} with the status of adminErrorTable.
 //
 // Compaction and verification run within the request: a client that goes
@@ -31,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -211,6 +214,7 @@ type adminAPI struct {
 	// it writes to the network), and for writing by attach and detach.
 	mu  sync.RWMutex
 	eng *engine.Engine // guarded by mu
+	ids iamBackend     // guarded by mu; see attachIdentities
 }
 
 // newAdminAPI returns the admin API authenticating with v. log may be nil.
@@ -230,6 +234,7 @@ func newAdminAPI(v *sigv4.Verifier, log *slog.Logger) *adminAPI {
 		"audit":          {http.MethodGet: a.auditEntries},
 		"audit/verify":   {http.MethodGet: a.auditVerify},
 	}
+	maps.Copy(a.routes, a.iamRoutes())
 	return a
 }
 
@@ -263,11 +268,19 @@ func adminRouteKey(path string) (key, bucket string) {
 func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Authenticate before routing, so nothing about the API is revealed
 	// to an unauthenticated client.
-	if _, err := a.verifier.Verify(r); err != nil {
+	rq, err := a.verifier.Verify(r)
+	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
+	r = r.WithContext(context.WithValue(r.Context(), adminAuthKey{}, rq))
 	key, bucket := adminRouteKey(r.URL.Path)
+	if k, vals, ok := iamRouteKey(r.URL.Path); ok {
+		key = k
+		for n, v := range vals {
+			r.SetPathValue(n, v)
+		}
+	}
 	methods, ok := a.routes[key]
 	if !ok {
 		a.writeError(w, r, &adminError{http.StatusNotFound, "NotFound", fmt.Sprintf("no admin endpoint %s", r.URL.Path)})

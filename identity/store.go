@@ -98,7 +98,7 @@ type fileKey struct {
 // state is the decoded file plus indexes derived from it.
 type state struct {
 	file   fileState
-	keys   map[string]string         // access key → user
+	keys   map[string]string        // access key → user
 	parsed map[string][]*iam.Policy // user → policies in name order
 }
 

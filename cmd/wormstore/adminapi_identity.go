@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/wormstore/wormstore/iam"
+	"github.com/wormstore/wormstore/identity"
+)
+
+// identityBackend is the iamBackend of an *identity.Store.
+type identityBackend struct{ s *identity.Store }
+
+// identityErrorTable maps identity store errors to API errors; the first
+// row whose error matches (errors.Is) wins.
+var identityErrorTable = []struct {
+	err    error
+	code   string
+	status int
+}{
+	{identity.ErrNoSuchUser, "NoSuchUser", http.StatusNotFound},
+	{identity.ErrNoSuchAccessKey, "NoSuchAccessKey", http.StatusNotFound},
+	{identity.ErrNoSuchPolicy, "NoSuchPolicy", http.StatusNotFound},
+	{identity.ErrUserExists, "UserAlreadyExists", http.StatusConflict},
+	{identity.ErrInvalidName, "InvalidName", http.StatusBadRequest},
+	{iam.ErrMalformedPolicy, "MalformedPolicy", http.StatusBadRequest},
+}
+
+// identityError returns err as an *adminError when a client caused it.
+func identityError(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, row := range identityErrorTable {
+		if errors.Is(err, row.err) {
+			msg := err.Error()
+			var me *iam.MalformedError
+			if errors.As(err, &me) {
+				msg = "malformed policy: " + me.Msg
+			}
+			return &adminError{row.status, row.code, msg}
+		}
+	}
+	return err
+}
+
+func userToAPI(u identity.User) apiUser {
+	out := apiUser{Name: u.Name, Created: u.Created.UTC(), Policies: u.Policies}
+	for _, k := range u.Keys {
+		out.Keys = append(out.Keys, apiAccessKey{AccessKey: k.AccessKey, Active: k.Status == identity.StatusActive, Created: k.Created.UTC()})
+	}
+	return out
+}
+
+func (b identityBackend) ListUsers(ctx context.Context) ([]apiUser, error) {
+	us := b.s.ListUsers()
+	out := make([]apiUser, len(us))
+	for i, u := range us {
+		out[i] = userToAPI(u)
+	}
+	return out, nil
+}
+
+func (b identityBackend) CreateUser(ctx context.Context, name string) (apiUser, error) {
+	if err := b.s.CreateUser(name); err != nil {
+		return apiUser{}, identityError(err)
+	}
+	return b.GetUser(ctx, name)
+}
+
+func (b identityBackend) GetUser(ctx context.Context, name string) (apiUser, error) {
+	u, err := b.s.GetUser(name)
+	if err != nil {
+		return apiUser{}, identityError(err)
+	}
+	return userToAPI(u), nil
+}
+
+func (b identityBackend) DeleteUser(ctx context.Context, name string) error {
+	return identityError(b.s.DeleteUser(name))
+}
+
+func (b identityBackend) CreateAccessKey(ctx context.Context, user string) (apiAccessKey, error) {
+	c, err := b.s.CreateAccessKey(user)
+	if err != nil {
+		return apiAccessKey{}, identityError(err)
+	}
+	k := apiAccessKey{AccessKey: c.AccessKey, SecretKey: c.SecretKey, Active: true}
+	if u, err := b.s.GetUser(user); err == nil {
+		for _, ki := range u.Keys {
+			if ki.AccessKey == c.AccessKey {
+				k.Created = ki.Created.UTC()
+			}
+		}
+	}
+	return k, nil
+}
+
+func (b identityBackend) SetAccessKeyStatus(ctx context.Context, user, ak string, active bool) error {
+	return identityError(b.s.SetAccessKeyStatus(user, ak, active))
+}
+
+func (b identityBackend) DeleteAccessKey(ctx context.Context, user, ak string) error {
+	return identityError(b.s.DeleteAccessKey(user, ak))
+}
+
+func (b identityBackend) PutUserPolicy(ctx context.Context, user, name string, doc []byte) error {
+	return identityError(b.s.PutUserPolicy(user, name, doc))
+}
+
+func (b identityBackend) GetUserPolicy(ctx context.Context, user, name string) ([]byte, error) {
+	doc, err := b.s.GetUserPolicy(user, name)
+	if err != nil {
+		return nil, identityError(err)
+	}
+	return doc, nil
+}
+
+func (b identityBackend) DeleteUserPolicy(ctx context.Context, user, name string) error {
+	return identityError(b.s.DeleteUserPolicy(user, name))
+}
+
+// attachIdentityStore makes the API manage the users of s.
+func (a *adminAPI) attachIdentityStore(s *identity.Store) {
+	if s == nil {
+		panic(fmt.Sprintf("attachIdentityStore(%v)", s))
+	}
+	a.attachIdentities(identityBackend{s})
+}

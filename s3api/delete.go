@@ -24,13 +24,20 @@ func (rq *request) deleteObjects() error {
 	if _, err := rq.s.eng.Bucket(rq.ctx, rq.bucket); err != nil {
 		return bucketErr(err, rq.bucket)
 	}
-	bypass := rq.bypassGovernance()
 	res := s3xml.DeleteResult{}
 	for _, o := range d.Objects {
 		if err := rq.ctx.Err(); err != nil {
 			return err
 		}
-		r, err := rq.s.eng.DeleteObject(rq.ctx, rq.bucket, o.Key, engine.DeleteOptions{VersionID: o.VersionID, Bypass: bypass})
+		var r *engine.DeleteResult
+		ok, err := rq.deleteKeyAllowed(o.Key, o.VersionID)
+		switch {
+		case err != nil:
+		case !ok:
+			err = s3err.New(s3err.AccessDenied, "")
+		default:
+			r, err = rq.s.eng.DeleteObject(rq.ctx, rq.bucket, o.Key, engine.DeleteOptions{VersionID: o.VersionID, Bypass: rq.mayBypass(o.Key, o.VersionID)})
+		}
 		switch {
 		case errors.Is(err, engine.ErrNoSuchVersion):
 			// As AWS: a version that does not exist counts as deleted.

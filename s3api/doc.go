@@ -13,8 +13,48 @@
 //	  ├─ sigv4.Verifier.Verify: headers and query only, so a rejected
 //	  │  "Expect: 100-continue" upload never sends its body; anonymous
 //	  │  requests are 403 AccessDenied
+//	  ├─ Config.Principals: who the access key is (a key disabled or
+//	  │  deleted since is 403 InvalidAccessKeyId)
 //	  ├─ route table lookup on (method, service/bucket/object, sub-resource)
+//	  ├─ authorize (see Authorization)
 //	  └─ handler → engine; any error → s3err.FromError → <Error> document
+//
+// # Authorization
+//
+// Without Config.Principals every authenticated caller is root. With it,
+// root may do everything a policy could allow (COMPLIANCE retention still
+// binds root: the engine enforces it), and a user's request is decided by
+// iam.Evaluate over the user's identity policies and the bucket's policy;
+// a refusal is 403 AccessDenied (and audited as denied). The action is
+// iam.ActionFor(operation, versionId present) on iam.ResourceFor(bucket,
+// key), with these extra checks:
+//
+//   - PutObject, CopyObject, CreateMultipartUpload with
+//     x-amz-object-lock-mode/-retain-until-date also need
+//     s3:PutObjectRetention, with x-amz-object-lock-legal-hold also
+//     s3:PutObjectLegalHold; the s3:object-lock-* keys come from the headers.
+//   - CopyObject and UploadPartCopy also need s3:GetObject (or
+//     s3:GetObjectVersion) on the source object.
+//   - CreateBucket with Object Lock also needs
+//     s3:PutBucketObjectLockConfiguration and s3:PutBucketVersioning.
+//   - PutObjectLegalHold and PutObjectRetention are checked inside the
+//     handler once the XML body is parsed (s3:object-lock-* from the body),
+//     before the engine is called.
+//   - DeleteObjects is checked per key as DeleteObject(Version); a refused
+//     key is an AccessDenied entry.
+//   - x-amz-bypass-governance-retention: true is honoured only if the
+//     caller is allowed s3:BypassGovernanceRetention on the object;
+//     otherwise the lock applies as if no bypass had been asked for.
+//
+// Condition keys supplied: aws:SecureTransport, aws:SourceIp,
+// aws:CurrentTime, aws:EpochTime, aws:username, aws:userid,
+// aws:PrincipalArn, s3:versionid, s3:prefix/s3:delimiter/s3:max-keys on
+// listings, and the s3:object-lock-* keys above.
+//
+// Bucket policies: PutBucketPolicy (iam.ParseBucketPolicy; 400
+// MalformedPolicy with the parser's message; every Resource must lie within
+// the bucket), GetBucketPolicy (404 NoSuchBucketPolicy when none),
+// DeleteBucketPolicy (204).
 //
 // The sub-resource is the one query key out of a fixed set (acl, delete,
 // legal-hold, location, object-lock, retention, tagging, uploadId, uploads,
@@ -142,7 +182,7 @@
 //
 // Sub-resources acl, accelerate, analytics, attributes, cors, encryption,
 // intelligent-tiering, inventory, lifecycle, logging, metadataTable,
-// metrics, notification, ownershipControls, policy, policyStatus,
+// metrics, notification, ownershipControls, policyStatus,
 // publicAccessBlock, renameObject, replication, requestPayment, restore,
 // select, session, torrent, website; Put/DeleteObjectTagging and bucket
 // tagging; server-side encryption headers (x-amz-server-side-encryption*,
@@ -163,7 +203,7 @@
 // # Logging
 //
 // One Info line per request ("s3 request": request_id, op, method, bucket,
-// key, version, status, bytes_out, duration, access_key, err).
+// key, version, status, bytes_out, duration, access_key, user, err).
 //
 // # Audit
 //

@@ -3,6 +3,7 @@ package s3api
 import (
 	"encoding/xml"
 	"net/http"
+	"time"
 
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/s3api/s3xml"
@@ -17,9 +18,12 @@ func (rq *request) putObjectRetention() error {
 	if err != nil {
 		return err
 	}
+	if err := rq.authorizeBody("", pr.Mode, pr.Until); err != nil {
+		return err
+	}
 	vid := rq.query.Get("versionId")
 	ret := engine.Retention{Mode: engine.Mode(pr.Mode), Until: pr.Until}
-	prev, next, err := rq.s.eng.PutObjectRetention(rq.ctx, rq.bucket, rq.key, vid, ret, rq.bypassGovernance())
+	prev, next, err := rq.s.eng.PutObjectRetention(rq.ctx, rq.bucket, rq.key, vid, ret, rq.mayBypass(rq.key, vid))
 	if err != nil {
 		return objectErr(err, rq.bucket, rq.key)
 	}
@@ -42,6 +46,13 @@ func (rq *request) putObjectLegalHold() error {
 	}
 	on, err := s3xml.DecodeLegalHold(data)
 	if err != nil {
+		return err
+	}
+	hold := "OFF"
+	if on {
+		hold = "ON"
+	}
+	if err := rq.authorizeBody(hold, "", time.Time{}); err != nil {
 		return err
 	}
 	prev, err := rq.s.eng.PutObjectLegalHold(rq.ctx, rq.bucket, rq.key, rq.query.Get("versionId"), on)

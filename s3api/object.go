@@ -279,15 +279,15 @@ func partRange(info *engine.ObjectInfo, n int) (*byteRange, error) {
 	return &byteRange{start: off, length: size}, nil
 }
 
-// bypassGovernance reports x-amz-bypass-governance-retention: true. The
-// single root principal is always allowed to bypass.
+// bypassGovernance reports x-amz-bypass-governance-retention: true; see
+// mayBypass for whether the caller may.
 func (rq *request) bypassGovernance() bool {
 	return strings.EqualFold(strings.TrimSpace(rq.r.Header.Get("x-amz-bypass-governance-retention")), "true")
 }
 
 func (rq *request) deleteObject() error {
 	vid := rq.query.Get("versionId")
-	res, err := rq.s.eng.DeleteObject(rq.ctx, rq.bucket, rq.key, engine.DeleteOptions{VersionID: vid, Bypass: rq.bypassGovernance()})
+	res, err := rq.s.eng.DeleteObject(rq.ctx, rq.bucket, rq.key, engine.DeleteOptions{VersionID: vid, Bypass: rq.mayBypass(rq.key, vid)})
 	if errors.Is(err, engine.ErrNoSuchVersion) {
 		// As AWS: deleting a version that does not exist succeeds.
 		rq.w.Header().Set("x-amz-version-id", vid)

@@ -35,7 +35,7 @@ type route struct {
 // never affect routing. A request naming more than one is refused.
 func subResources() []string {
 	return append([]string{
-		"acl", "attributes", "delete", "legal-hold", "location", "object-lock", "retention",
+		"acl", "attributes", "delete", "legal-hold", "location", "object-lock", "policy", "retention",
 		"tagging", "uploadId", "uploads", "versioning", "versions",
 	}, unsupportedSubResources()...)
 }
@@ -46,7 +46,7 @@ func unsupportedSubResources() []string {
 	return []string{
 		"accelerate", "analytics", "cors", "encryption", "intelligent-tiering", "inventory",
 		"lifecycle", "logging", "metadataTable", "metrics", "notification", "ownershipControls",
-		"policy", "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore",
+		"policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore",
 		"select", "session", "torrent", "website", "renameObject",
 	}
 }
@@ -81,6 +81,9 @@ func routeTable() map[routeKey]route {
 	add(GET, levelBucket, "versions", "ListObjectVersions", (*request).listObjectVersions)
 	add(GET, levelBucket, "uploads", "ListMultipartUploads", (*request).listMultipartUploads)
 	add(POST, levelBucket, "delete", "DeleteObjects", (*request).deleteObjects)
+	add(GET, levelBucket, "policy", "GetBucketPolicy", (*request).getBucketPolicy)
+	add(PUT, levelBucket, "policy", "PutBucketPolicy", (*request).putBucketPolicy)
+	add(DELETE, levelBucket, "policy", "DeleteBucketPolicy", (*request).deleteBucketPolicy)
 
 	// Objects.
 	add(PUT, levelObject, "", "PutObject", (*request).putObject) // or CopyObject (x-amz-copy-source)

@@ -70,7 +70,7 @@ func TestRouting(t *testing.T) {
 		{"conflicting sub-resources", "GET", "/route/a//b?retention&legal-hold", 400, "InvalidRequest"},
 		{"bucket acl", "GET", "/route?acl", 501, "NotImplemented"},
 		{"bucket lifecycle", "PUT", "/route?lifecycle", 501, "NotImplemented"},
-		{"bucket policy", "DELETE", "/route?policy", 501, "NotImplemented"},
+		{"bucket cors", "DELETE", "/route?cors", 501, "NotImplemented"},
 		{"object acl", "GET", "/route/a//b?acl", 501, "NotImplemented"},
 		{"put object tagging", "PUT", "/route/a//b?tagging", 501, "NotImplemented"},
 		{"select", "POST", "/route/a//b?select&select-type=2", 501, "NotImplemented"},

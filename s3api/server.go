@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api/s3err"
 	"github.com/wormstore/wormstore/s3api/s3xml"
 	"github.com/wormstore/wormstore/s3api/sigv4"
@@ -47,6 +48,10 @@ type Config struct {
 	// MaxXMLBody caps XML request bodies. Default 1 MiB, enough for a
 	// DeleteObjects of 1000 keys.
 	MaxXMLBody int64
+	// Principals tells who an access key authenticates as; every request
+	// is then authorized against the user's identity policies and the
+	// bucket policy. Nil means every authenticated caller is root.
+	Principals PrincipalStore
 }
 
 // DefaultRegion is the region used when Config.Region is empty.
@@ -68,6 +73,9 @@ type Server struct {
 	maxXML   int64
 	verifier *sigv4.Verifier
 	routes   map[routeKey]route
+	// principals is nil when everyone is root.
+	principals PrincipalStore
+	policies   policyCache
 }
 
 // New returns a Server for cfg.
@@ -106,7 +114,8 @@ func New(cfg Config) (*Server, error) {
 			Creds:  cfg.Credentials,
 			Clock:  cfg.Clock,
 		},
-		routes: routeTable(),
+		routes:     routeTable(),
+		principals: cfg.Principals,
 	}, nil
 }
 
@@ -123,6 +132,9 @@ type request struct {
 	query  url.Values
 	auth   *sigv4.Request
 	op     string
+	// principal is who the access key stands for; nil without a
+	// PrincipalStore (root).
+	principal *identity.Principal
 	// Lock changes the handler made, for the audit entry.
 	oldLock, newLock *engine.LockState
 }
@@ -205,6 +217,9 @@ func (s *Server) auditRequest(rq *request, err error) {
 	}
 	if rq.auth != nil {
 		ent.Principal = rq.auth.AccessKey
+		if u := rq.userName(); u != "" {
+			ent.Principal += " (" + u + ")"
+		}
 	}
 	switch {
 	case status == http.StatusForbidden:
@@ -241,6 +256,9 @@ func (s *Server) serve(rq *request) error {
 		return err
 	}
 	rq.auth = auth
+	if err := s.resolvePrincipal(rq); err != nil {
+		return err
+	}
 	if len(rq.key) > maxKeyLength {
 		return s3err.New(s3err.KeyTooLongError, "").With("Size", strconv.Itoa(len(rq.key))).With("MaxSizeAllowed", strconv.Itoa(maxKeyLength))
 	}
@@ -249,6 +267,9 @@ func (s *Server) serve(rq *request) error {
 		return err
 	}
 	rq.op = rt.name
+	if err := rq.authorize(); err != nil {
+		return err
+	}
 	return rt.fn(rq)
 }
 
@@ -364,6 +385,9 @@ func (s *Server) logRequest(rq *request, start time.Time, err error) {
 	}
 	if rq.auth != nil {
 		attrs = append(attrs, slog.String("access_key", rq.auth.AccessKey))
+	}
+	if u := rq.userName(); u != "" {
+		attrs = append(attrs, slog.String("user", u))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("err", err.Error()))

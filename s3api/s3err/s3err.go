@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/iam"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 )
 
@@ -70,6 +71,8 @@ const (
 	MissingSecurityHeader              Code = "MissingSecurityHeader"
 	InvalidEncryptionAlgorithmError    Code = "InvalidEncryptionAlgorithmError"
 	OperationAborted                   Code = "OperationAborted"
+	MalformedPolicy                    Code = "MalformedPolicy"
+	NoSuchBucketPolicy                 Code = "NoSuchBucketPolicy"
 )
 
 // Status returns the HTTP status AWS answers with for c; 500 for a code it
@@ -84,11 +87,11 @@ func (c Code) Status() int {
 		InvalidPart, InvalidPartOrder, InvalidRequest, InvalidStorageClass, InvalidURI,
 		KeyTooLongError, MalformedXML, MaxMessageLengthExceeded, MetadataTooLarge,
 		MissingRequestBodyError, XAmzContentSHA256Mismatch, RequestTimeout, UnexpectedContent,
-		InvalidTag, MissingSecurityHeader, InvalidEncryptionAlgorithmError:
+		InvalidTag, MissingSecurityHeader, InvalidEncryptionAlgorithmError, MalformedPolicy:
 		return http.StatusBadRequest
 	case AccessDenied, InvalidAccessKeyID, RequestTimeTooSkewed, SignatureDoesNotMatch, InvalidObjectState:
 		return http.StatusForbidden
-	case NoSuchBucket, NoSuchKey, NoSuchObjectLockConfiguration, NoSuchUpload, NoSuchVersion,
+	case NoSuchBucket, NoSuchKey, NoSuchObjectLockConfiguration, NoSuchUpload, NoSuchVersion, NoSuchBucketPolicy,
 		ObjectLockConfigurationNotFoundErr:
 		return http.StatusNotFound
 	case MethodNotAllowed:
@@ -216,6 +219,10 @@ func (c Code) Message() string {
 		return "The encryption request you specified is not valid."
 	case OperationAborted:
 		return "A conflicting conditional operation is currently in progress against this resource."
+	case MalformedPolicy:
+		return "Policies must be valid JSON and the first byte must be '{'"
+	case NoSuchBucketPolicy:
+		return "The bucket policy does not exist"
 	}
 	return "We encountered an internal error. Please try again."
 }
@@ -322,6 +329,8 @@ func table() []mapping {
 		{engine.ErrClosed, ServiceUnavailable, false},
 		{engine.ErrFailed, ServiceUnavailable, false},
 
+		{iam.ErrMalformedPolicy, MalformedPolicy, true},
+
 		{sigv4.ErrMissingAuth, AccessDenied, false},
 		{sigv4.ErrUnsupportedAuth, InvalidRequest, true},
 		{sigv4.ErrMultipleAuth, InvalidArgument, true},
@@ -394,6 +403,10 @@ func FromError(err error) *Error {
 func detailMessage(c Code, err error) string {
 	msg := strings.ReplaceAll(err.Error(), "engine: ", "")
 	msg = strings.ReplaceAll(msg, "sigv4: ", "")
+	var me *iam.MalformedError
+	if errors.As(err, &me) {
+		msg = me.Msg
+	}
 	if msg == "" {
 		return c.Message()
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/wormstore/wormstore/console"
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 )
@@ -177,9 +178,16 @@ func (c *serverCmd) Run(env *runEnv) error {
 			log.Error("close engine", "err", err)
 		}
 	}()
+	// Users and their policies; the S3 API authorizes every request with
+	// them. The console and the admin API stay root-only: they do not
+	// evaluate policies.
+	ids, err := identity.Open(vfs.Default, filepath.Join(c.Data, "identities.json"), identity.Credentials{AccessKey: user, SecretKey: secret})
+	if err != nil {
+		return err
+	}
 	h, err := s3api.New(s3api.Config{
 		Engine: eng, Region: c.Region, VirtualHostDomain: c.Domain, Logger: log,
-		Credentials: creds,
+		Credentials: ids, Principals: ids,
 	})
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 )
@@ -62,6 +63,9 @@ type envOptions struct {
 	fs     vfs.FS           // nil = vfs.NewMem()
 	// broken skips the consistency check at cleanup (fault tests).
 	broken bool
+	// ids, if set, is the credential and principal store (users and
+	// policies enforced); nil = root only, no policies.
+	ids *identity.Store
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -76,10 +80,14 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		MinPartSize: testMinPart, CompactionInterval: -1, ClockPersistInterval: time.Hour,
 	})
 	require.NoError(t, err)
-	h, err := s3api.New(s3api.Config{
+	cfg := s3api.Config{
 		Engine: eng, Region: testRegion, VirtualHostDomain: o.domain, Clock: o.clock,
 		Credentials: sigv4.StaticCredentials{testAccessKey: testSecret},
-	})
+	}
+	if o.ids != nil {
+		cfg.Credentials, cfg.Principals = o.ids, o.ids
+	}
+	h, err := s3api.New(cfg)
 	require.NoError(t, err)
 	env := &testEnv{t: t, eng: eng, payloads: map[string]int{}}
 	record := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -292,7 +292,7 @@ func (e *Engine) commit(ctx context.Context, build func(now time.Time, seq uint6
 	e.mu.Lock()
 	if e.failed != nil {
 		e.mu.Unlock()
-		return nil, fmt.Errorf("%w: %v", ErrFailed, e.failed)
+		return nil, fmt.Errorf("%w: %w", ErrFailed, e.failed)
 	}
 	now := e.judgeNow()
 	seq := uint64(e.wal.LastLSN()) + 1
@@ -341,6 +341,18 @@ func (e *Engine) commit(ctx context.Context, build func(now time.Time, seq uint6
 		return nil, err
 	}
 	return rec, nil
+}
+
+// Err returns the I/O failure that made the engine refuse writes (see
+// ErrFailed), or nil while it is healthy. Health checks use it: a failed
+// engine needs a restart to recover.
+func (e *Engine) Err() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.failed != nil {
+		return fmt.Errorf("%w: %w", ErrFailed, e.failed)
+	}
+	return nil
 }
 
 func (e *Engine) failLocked(err error) {

@@ -181,6 +181,14 @@ func adminHandler(m *metrics, ready *atomic.Bool, api *adminAPI) http.Handler {
 			http.Error(w, "recovering", http.StatusServiceUnavailable)
 			return
 		}
+		if api != nil {
+			if err := api.engineErr(); err != nil {
+				// Writes are refused until a restart recovers the last
+				// durable state; tell the orchestrator.
+				http.Error(w, "failed: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
@@ -188,4 +196,14 @@ func adminHandler(m *metrics, ready *atomic.Bool, api *adminAPI) http.Handler {
 		mux.Handle(adminPrefix, api)
 	}
 	return mux
+}
+
+// engineErr reports the attached engine's sticky failure, if any.
+func (a *adminAPI) engineErr() error {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.eng == nil {
+		return nil
+	}
+	return a.eng.Err()
 }

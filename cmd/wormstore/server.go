@@ -194,6 +194,7 @@ func (c *serverCmd) Run(env *runEnv) error {
 	}
 	m.registerEngine(eng)
 	api.attach(eng)
+	api.attachIdentityStore(ids)
 	defer api.detach() // before eng.Close: ends admin operations first
 	srv := &http.Server{Handler: m.instrument(h), ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	scheme := "http"

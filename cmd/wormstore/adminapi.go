@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 	"github.com/wormstore/wormstore/segment"
 )
@@ -215,6 +216,10 @@ type adminAPI struct {
 	mu  sync.RWMutex
 	eng *engine.Engine // guarded by mu
 	ids iamBackend     // guarded by mu; see attachIdentities
+
+	// principals resolves access keys to users for authorisation; nil
+	// until the identity store is attached (then only root exists).
+	principals atomic.Pointer[identity.Store]
 }
 
 // newAdminAPI returns the admin API authenticating with v. log may be nil.
@@ -296,6 +301,10 @@ func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if bucket != "" {
 		r.SetPathValue("name", bucket)
+	}
+	if err := a.authorizeAdmin(r, rq.AccessKey, key); err != nil {
+		a.writeError(w, r, err)
+		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()

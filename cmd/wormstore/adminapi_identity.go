@@ -128,4 +128,5 @@ func (a *adminAPI) attachIdentityStore(s *identity.Store) {
 		panic(fmt.Sprintf("attachIdentityStore(%v)", s))
 	}
 	a.attachIdentities(identityBackend{s})
+	a.principals.Store(s)
 }

@@ -150,7 +150,8 @@ func (c *serverCmd) Run(env *runEnv) error {
 	m := newMetrics()
 	var ready atomic.Bool
 	creds := sigv4.StaticCredentials{user: secret}
-	api := newAdminAPI(&sigv4.Verifier{Region: c.Region, Service: adminService, Creds: creds}, log)
+	adminCreds := &switchableCreds{root: creds}
+	api := newAdminAPI(&sigv4.Verifier{Region: c.Region, Service: adminService, Creds: adminCreds}, log)
 	if c.AdminAddress != "" {
 		aln, err := net.Listen("tcp", c.AdminAddress)
 		if err != nil {
@@ -195,7 +196,8 @@ func (c *serverCmd) Run(env *runEnv) error {
 	m.registerEngine(eng)
 	api.attach(eng)
 	api.attachIdentityStore(ids)
-	defer api.detach() // before eng.Close: ends admin operations first
+	adminCreds.users.Store(ids) // users allowed admin actions may now sign in
+	defer api.detach()          // before eng.Close: ends admin operations first
 	srv := &http.Server{Handler: m.instrument(h), ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	scheme := "http"
 	if certs != nil {

@@ -40,6 +40,10 @@ type Config struct {
 	Engine *engine.Engine
 	// Credentials resolves an access key to its secret at sign-in.
 	Credentials sigv4.CredentialStore
+	// Principals tells who an access key is and which policies apply to
+	// it; every console action is then authorised like the same S3 call.
+	// Nil means every signed-in key is root.
+	Principals PrincipalStore
 	// Logger receives console logs. Default: discard.
 	Logger *slog.Logger
 	// Clock returns the current time for sessions and rate limits (not for
@@ -61,6 +65,7 @@ type Config struct {
 type principal struct {
 	AccessKey string
 	Root      bool
+	User      string // "" for root
 }
 
 type session struct {
@@ -79,6 +84,8 @@ type Console struct {
 	log   *slog.Logger
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+
+	policies policyCache
 
 	mu       sync.Mutex
 	sessions map[string]*session    // guarded by mu
@@ -185,20 +192,6 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	c.mux.ServeHTTP(w, r)
 }
-
-// authorize is the one authorisation hook: every console action asks it
-// before touching the engine, naming the S3 action it is equivalent to and
-// the resource's ARN. Only the root principal exists today, and root may do
-// everything; the IAM work replaces this body with the policy evaluation
-// the S3 API uses.
-func (c *Console) authorize(who principal, action, resource string) error {
-	if who.Root {
-		return nil
-	}
-	return fmt.Errorf("%w: %s on %s", errForbidden, action, resource)
-}
-
-var errForbidden = errors.New("not authorised")
 
 func bucketARN(b string) string     { return "arn:aws:s3:::" + b }
 func objectARN(b, k string) string  { return "arn:aws:s3:::" + b + "/" + k }
@@ -442,10 +435,19 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		c.renderSignin(w, r, http.StatusUnauthorized, "Wrong access key or secret key.")
 		return
 	}
-	s := c.newSession(principal{AccessKey: ak, Root: true})
+	who := principal{AccessKey: ak, Root: true}
+	if c.cfg.Principals != nil {
+		p, ok := c.cfg.Principals.Principal(ak)
+		if !ok { // disabled or deleted meanwhile
+			c.renderSignin(w, r, http.StatusUnauthorized, "Wrong access key or secret key.")
+			return
+		}
+		who = principal{AccessKey: ak, Root: p.Root, User: p.User}
+	}
+	s := c.newSession(who)
 	c.setCookie(w, signinCookie, "", -1)
 	c.setCookie(w, sessionCookie, s.id, 0)
-	c.log.Info("console sign-in", "access_key", ak, "client", ip)
+	c.log.Info("console sign-in", "access_key", ak, "user", who.User, "client", ip)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
@@ -484,6 +486,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	if s != nil {
 		data["CSRF"] = s.csrf
 		data["User"] = s.who.AccessKey
+		if s.who.User != "" {
+			data["User"] = s.who.User + " (" + s.who.AccessKey + ")"
+		}
 	}
 	data["Path"] = r.URL.Path
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -390,11 +390,13 @@ func TestRetentionFormFollowsRules(t *testing.T) {
 
 func TestAuthorizeHook(t *testing.T) {
 	tc := newTestConsole(t)
-	require.NoError(t, tc.c.authorize(principal{AccessKey: "root", Root: true}, "s3:DeleteObject", objectARN("b", "k")))
-	err := tc.c.authorize(principal{AccessKey: "someone"}, "s3:DeleteObject", objectARN("b", "k"))
+	r := httptest.NewRequest("GET", "/", nil)
+	require.NoError(t, tc.c.authorize(r, principal{AccessKey: "root", Root: true}, "s3:DeleteObject", objectARN("b", "k"), nil))
+	err := tc.c.authorize(r, principal{AccessKey: "someone"}, "s3:DeleteObject", objectARN("b", "k"), nil)
 	require.ErrorIs(t, err, errForbidden)
 	status, msg := tc.c.describe(err)
 	require.Equal(t, http.StatusForbidden, status)
+	require.Contains(t, msg, "You are not allowed to delete this object")
 	require.Contains(t, msg, "s3:DeleteObject on arn:aws:s3:::b/k")
 }
 

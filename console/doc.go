@@ -20,11 +20,20 @@
 //
 // # Authorisation
 //
-// Every action goes through Console.authorize(principal, action, resource),
-// with S3 action names ("s3:PutObject", …) and ARNs as resources. Only the
-// root principal exists today and it is allowed everything; the IAM work
-// replaces this one hook with the policy evaluation the S3 API uses.
+// Every action goes through Console.authorize(request, principal, action,
+// resource, condition keys), with S3 action names ("s3:PutObject", …),
+// ARNs as resources and the condition keys the same S3 call would carry
+// (s3:object-lock-legal-hold ON/OFF, s3:object-lock-mode, retain-until and
+// remaining days, s3:prefix, s3:versionid, aws:SourceIp, aws:CurrentTime,
+// …). With Config.Principals set (identity.Store in the server) it
+// evaluates the principal's identity policies and the bucket policy with
+// iam.Evaluate, exactly as the S3 API does; root is allowed everything.
+// Policy changes and disabled keys take effect on the next request.
+// Refusals answer 403 in words ("You are not allowed to turn the legal hold
+// OFF: …"); controls a principal may not use, such as the GOVERNANCE bypass
+// checkbox, are not shown. The bucket list needs s3:ListAllMyBuckets; the
+// overview's server-wide figures need wormstore:GetStorageStats (root).
 //
-// The console imports engine (and sigv4 for the credential store) and knows
-// nothing of cmd. A Handler is safe for concurrent use.
+// The console imports engine, iam and identity (and sigv4 for the
+// credential store) and knows nothing of cmd. A Handler is safe for concurrent use.
 package console

@@ -16,7 +16,10 @@ import (
 // own); anything unexpected is logged and shown as an internal error.
 func (c *Console) describe(err error) (int, string) {
 	var le *engine.LockedError
+	var de *deniedError
 	switch {
+	case errors.As(err, &de):
+		return http.StatusForbidden, de.message()
 	case errors.As(err, &le):
 		return http.StatusForbidden, "Refused by Object Lock: " + lockReasonWords(le.Reason)
 	case errors.Is(err, errForbidden):

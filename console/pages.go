@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/iam"
 )
 
 // Scan bounds keep page loads cheap on big stores; pages say when a figure
@@ -80,8 +81,8 @@ func (c *Console) page(w http.ResponseWriter, r *http.Request, s *session, page 
 
 // deny checks authorisation and, when refused, answers; it reports whether
 // the handler must stop.
-func (c *Console) deny(w http.ResponseWriter, r *http.Request, s *session, action, resource string) bool {
-	if err := c.authorize(s.who, action, resource); err != nil {
+func (c *Console) deny(w http.ResponseWriter, r *http.Request, s *session, action, resource string, cond map[string][]string) bool {
+	if err := c.authorize(r, s.who, action, resource, cond); err != nil {
 		c.failErr(w, r, s, err)
 		return true
 	}
@@ -107,14 +108,17 @@ type monthBar struct {
 }
 
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
-	if c.deny(w, r, s, "wormstore:GetStorageStats", "*") {
-		return
-	}
+	// The server-wide figures are for principals allowed them (root);
+	// everyone else sees the buckets they may list versions of.
 	ctx := r.Context()
-	st, err := c.eng.Stats(ctx)
-	if err != nil {
-		c.failErr(w, r, s, err)
-		return
+	var st any
+	if c.can(r, s, "wormstore:GetStorageStats", "*", nil) {
+		stats, err := c.eng.Stats(ctx)
+		if err != nil {
+			c.failErr(w, r, s, err)
+			return
+		}
+		st = stats
 	}
 	now := c.eng.Now()
 	type modeSum struct{ Count, Bytes int64 }
@@ -129,7 +133,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 scan:
 	for _, b := range buckets {
-		if c.authorize(s.who, "s3:ListBucketVersions", bucketARN(b.Name)) != nil {
+		if !c.can(r, s, "s3:ListBucketVersions", bucketARN(b.Name), listCond("", "", 1000)) {
 			continue
 		}
 		opts := engine.VersionListOptions{}
@@ -242,7 +246,7 @@ func (c *Console) bucketsPage(w http.ResponseWriter, r *http.Request, s *session
 }
 
 func (c *Console) renderBuckets(w http.ResponseWriter, r *http.Request, s *session, status int, formErr string, form url.Values) {
-	if c.deny(w, r, s, "s3:ListAllMyBuckets", "*") {
+	if c.deny(w, r, s, "s3:ListAllMyBuckets", "*", nil) {
 		return
 	}
 	ctx := r.Context()
@@ -254,7 +258,7 @@ func (c *Console) renderBuckets(w http.ResponseWriter, r *http.Request, s *sessi
 	rows := make([]bucketRow, 0, len(list))
 	for _, b := range list {
 		row := bucketRow{BucketInfo: b}
-		if c.authorize(s.who, "s3:ListBucketVersions", bucketARN(b.Name)) == nil {
+		if c.can(r, s, "s3:ListBucketVersions", bucketARN(b.Name), listCond("", "", 1000)) {
 			row.Bytes, row.Versions, row.Truncated, err = c.bucketUsage(ctx, b.Name)
 			if err != nil {
 				c.failErr(w, r, s, err)
@@ -343,7 +347,7 @@ func bucketNameProblem(name string) string {
 func (c *Console) createBucket(w http.ResponseWriter, r *http.Request, s *session) {
 	f := r.PostForm
 	name := strings.TrimSpace(f.Get("name"))
-	if c.deny(w, r, s, "s3:CreateBucket", bucketARN(name)) {
+	if c.deny(w, r, s, "s3:CreateBucket", bucketARN(name), nil) {
 		return
 	}
 	if p := bucketNameProblem(name); p != "" {
@@ -360,7 +364,11 @@ func (c *Console) createBucket(w http.ResponseWriter, r *http.Request, s *sessio
 		c.renderBuckets(w, r, s, http.StatusBadRequest, "A default retention needs Object Lock: switch Object Lock on, or set the retention mode to None.", f)
 		return
 	}
-	if def != nil && c.deny(w, r, s, "s3:PutBucketObjectLockConfiguration", bucketARN(name)) {
+	// As CreateBucket with x-amz-bucket-object-lock-enabled in the S3 API.
+	if (lock || def != nil) && c.deny(w, r, s, "s3:PutBucketObjectLockConfiguration", bucketARN(name), nil) {
+		return
+	}
+	if lock && c.deny(w, r, s, "s3:PutBucketVersioning", bucketARN(name), nil) {
 		return
 	}
 	ctx := r.Context()
@@ -414,7 +422,7 @@ func (c *Console) bucketInfo(w http.ResponseWriter, r *http.Request, s *session)
 
 func (c *Console) managePage(w http.ResponseWriter, r *http.Request, s *session) {
 	b, ok := c.bucketInfo(w, r, s)
-	if !ok || c.deny(w, r, s, "s3:GetBucketObjectLockConfiguration", bucketARN(b.Name)) {
+	if !ok || c.deny(w, r, s, "s3:GetBucketObjectLockConfiguration", bucketARN(b.Name), nil) {
 		return
 	}
 	form := url.Values{"retention_unit": {"days"}}
@@ -434,7 +442,7 @@ func (c *Console) managePage(w http.ResponseWriter, r *http.Request, s *session)
 
 func (c *Console) setDefaultRetention(w http.ResponseWriter, r *http.Request, s *session) {
 	b, ok := c.bucketInfo(w, r, s)
-	if !ok || c.deny(w, r, s, "s3:PutBucketObjectLockConfiguration", bucketARN(b.Name)) {
+	if !ok || c.deny(w, r, s, "s3:PutBucketObjectLockConfiguration", bucketARN(b.Name), nil) {
 		return
 	}
 	def, err := parseDefaultRetention(r.PostForm)
@@ -482,10 +490,10 @@ func parentPrefix(prefix string) string {
 
 func (c *Console) objectsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	b, ok := c.bucketInfo(w, r, s)
-	if !ok || c.deny(w, r, s, "s3:ListBucket", bucketARN(b.Name)) {
+	prefix := r.URL.Query().Get("prefix")
+	if !ok || c.deny(w, r, s, "s3:ListBucket", bucketARN(b.Name), listCond(prefix, "/", 200)) {
 		return
 	}
-	prefix := r.URL.Query().Get("prefix")
 	res, err := c.eng.ListObjects(r.Context(), b.Name, engine.ListOptions{
 		Prefix: prefix, Delimiter: "/", After: r.URL.Query().Get("after"), MaxKeys: 200,
 	})
@@ -512,11 +520,11 @@ func (c *Console) objectsPage(w http.ResponseWriter, r *http.Request, s *session
 
 func (c *Console) versionsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	b, ok := c.bucketInfo(w, r, s)
-	if !ok || c.deny(w, r, s, "s3:ListBucketVersions", bucketARN(b.Name)) {
-		return
-	}
 	q := r.URL.Query()
 	prefix := q.Get("prefix")
+	if !ok || c.deny(w, r, s, "s3:ListBucketVersions", bucketARN(b.Name), listCond(prefix, "", 200)) {
+		return
+	}
 	res, err := c.eng.ListVersions(r.Context(), b.Name, engine.VersionListOptions{
 		Prefix: prefix, KeyMarker: q.Get("key_marker"), VersionIDMarker: q.Get("version_marker"), MaxKeys: 200,
 	})
@@ -533,7 +541,8 @@ func (c *Console) versionsPage(w http.ResponseWriter, r *http.Request, s *sessio
 	rows := make([]row, len(res.Versions))
 	for i, v := range res.Versions {
 		rows[i] = row{ObjectInfo: v, Protections: protections(v.Lock, now)}
-		rows[i].Governance = !v.Lock.LegalHold && v.Lock.Retention.Mode == engine.ModeGovernance && v.Lock.Retention.ActiveAt(now)
+		rows[i].Governance = !v.Lock.LegalHold && v.Lock.Retention.Mode == engine.ModeGovernance && v.Lock.Retention.ActiveAt(now) &&
+			c.can(r, s, iam.ActionBypassGovernanceRetention, objectARN(b.Name, v.Key), map[string][]string{iam.KeyVersionID: {v.VersionID}})
 	}
 	c.page(w, r, s, "versions", map[string]any{
 		"Title": "Versions in " + b.Name, "Bucket": b, "Prefix": prefix, "Versions": rows,
@@ -549,7 +558,11 @@ func (c *Console) objectPage(w http.ResponseWriter, r *http.Request, s *session)
 	}
 	q := r.URL.Query()
 	key, vid := q.Get("key"), q.Get("version")
-	if c.deny(w, r, s, "s3:GetObject", objectARN(b.Name, key)) {
+	action := "s3:GetObject"
+	if vid != "" {
+		action = "s3:GetObjectVersion"
+	}
+	if c.deny(w, r, s, action, objectARN(b.Name, key), nil) {
 		return
 	}
 	o, err := c.eng.StatObject(r.Context(), b.Name, key, vid)
@@ -582,6 +595,7 @@ func (c *Console) objectPage(w http.ResponseWriter, r *http.Request, s *session)
 		"Protections": protections(o.Lock, now), "Retention": ret, "RetentionActive": active,
 		"Compliance": active && ret.Mode == engine.ModeCompliance,
 		"Governance": active && ret.Mode == engine.ModeGovernance,
+		"CanBypass":  active && ret.Mode == engine.ModeGovernance && c.can(r, s, iam.ActionBypassGovernanceRetention, objectARN(b.Name, key), map[string][]string{iam.KeyVersionID: {o.VersionID}}),
 		"MinDate":    day(minDate), "MetaKeys": metaKeys, "Now": now,
 		"Back": r.URL.RequestURI(),
 	})
@@ -595,7 +609,7 @@ func (c *Console) download(w http.ResponseWriter, r *http.Request, s *session) {
 	if vid != "" {
 		action = "s3:GetObjectVersion"
 	}
-	if c.deny(w, r, s, action, objectARN(bucket, key)) {
+	if c.deny(w, r, s, action, objectARN(bucket, key), nil) {
 		return
 	}
 	o, err := c.eng.OpenObject(r.Context(), bucket, key, vid)
@@ -640,10 +654,10 @@ func (c *Console) deleteObject(w http.ResponseWriter, r *http.Request, s *sessio
 	if vid != "" {
 		action = "s3:DeleteObjectVersion"
 	}
-	if c.deny(w, r, s, action, objectARN(b.Name, key)) {
+	if c.deny(w, r, s, action, objectARN(b.Name, key), nil) {
 		return
 	}
-	if bypass && c.deny(w, r, s, "s3:BypassGovernanceRetention", objectARN(b.Name, key)) {
+	if bypass && c.deny(w, r, s, "s3:BypassGovernanceRetention", objectARN(b.Name, key), nil) {
 		return
 	}
 	res, err := c.eng.DeleteObject(r.Context(), b.Name, key, engine.DeleteOptions{VersionID: vid, Bypass: bypass})
@@ -681,12 +695,6 @@ func (c *Console) setRetention(w http.ResponseWriter, r *http.Request, s *sessio
 	f := r.PostForm
 	key, vid := f.Get("key"), f.Get("version")
 	bypass := f.Get("bypass") == "on"
-	if c.deny(w, r, s, "s3:PutObjectRetention", objectARN(b.Name, key)) {
-		return
-	}
-	if bypass && c.deny(w, r, s, "s3:BypassGovernanceRetention", objectARN(b.Name, key)) {
-		return
-	}
 	var ret engine.Retention
 	if f.Get("remove") == "" {
 		ret.Mode = engine.Mode(f.Get("mode"))
@@ -696,6 +704,13 @@ func (c *Console) setRetention(w http.ResponseWriter, r *http.Request, s *sessio
 			return
 		}
 		ret.Until = until.UTC()
+	}
+	// The condition keys of PutObjectRetention with this body.
+	if c.deny(w, r, s, "s3:PutObjectRetention", objectARN(b.Name, key), retentionCond(c.eng.Now(), string(ret.Mode), ret.Until)) {
+		return
+	}
+	if bypass && c.deny(w, r, s, "s3:BypassGovernanceRetention", objectARN(b.Name, key), nil) {
+		return
 	}
 	prev, next, err := c.eng.PutObjectRetention(r.Context(), b.Name, key, vid, ret, bypass)
 	if err != nil {
@@ -724,10 +739,10 @@ func (c *Console) setLegalHold(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	f := r.PostForm
 	key, vid := f.Get("key"), f.Get("version")
-	if c.deny(w, r, s, "s3:PutObjectLegalHold", objectARN(b.Name, key)) {
+	on := f.Get("hold") == "ON"
+	if c.deny(w, r, s, "s3:PutObjectLegalHold", objectARN(b.Name, key), holdCond(on)) {
 		return
 	}
-	on := f.Get("hold") == "ON"
 	prev, err := c.eng.PutObjectLegalHold(r.Context(), b.Name, key, vid, on)
 	if err != nil {
 		c.failErr(w, r, s, err)

@@ -72,7 +72,7 @@ func (c *Console) upload(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusBadRequest, "The object key must be 1 to 1024 bytes long.")
 		return
 	}
-	if c.deny(w, r, s, "s3:PutObject", objectARN(b.Name, key)) {
+	if c.deny(w, r, s, "s3:PutObject", objectARN(b.Name, key), nil) {
 		return
 	}
 	if ct == "" {
@@ -113,7 +113,7 @@ func (c *Console) mpuCreate(w http.ResponseWriter, r *http.Request, s *session) 
 		c.fail(w, r, s, http.StatusBadRequest, "The object key must be 1 to 1024 bytes long.")
 		return
 	}
-	if c.deny(w, r, s, "s3:PutObject", objectARN(b.Name, key)) {
+	if c.deny(w, r, s, "s3:PutObject", objectARN(b.Name, key), nil) {
 		return
 	}
 	ct := r.URL.Query().Get("type")
@@ -137,7 +137,7 @@ func (c *Console) mpuPart(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusBadRequest, "The part number is missing.")
 		return
 	}
-	if c.deny(w, r, s, "s3:PutObject", objectARN(bucket, key)) {
+	if c.deny(w, r, s, "s3:PutObject", objectARN(bucket, key), nil) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, c.eng.MaxObjectSize()+1)
@@ -168,7 +168,7 @@ func (c *Console) mpuComplete(w http.ResponseWriter, r *http.Request, s *session
 		c.fail(w, r, s, http.StatusBadRequest, "The upload's part list was malformed.")
 		return
 	}
-	if c.deny(w, r, s, "s3:PutObject", objectARN(b.Name, req.Key)) {
+	if c.deny(w, r, s, "s3:PutObject", objectARN(b.Name, req.Key), nil) {
 		return
 	}
 	parts := make([]engine.CompletePart, len(req.Parts))
@@ -187,7 +187,7 @@ func (c *Console) mpuAbort(w http.ResponseWriter, r *http.Request, s *session) {
 	bucket := r.PathValue("bucket")
 	q := r.URL.Query()
 	key := q.Get("key")
-	if c.deny(w, r, s, "s3:AbortMultipartUpload", objectARN(bucket, key)) {
+	if c.deny(w, r, s, "s3:AbortMultipartUpload", objectARN(bucket, key), nil) {
 		return
 	}
 	if err := c.eng.AbortMultipartUpload(r.Context(), bucket, key, q.Get("uploadId")); err != nil {

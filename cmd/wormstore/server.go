@@ -179,9 +179,8 @@ func (c *serverCmd) Run(env *runEnv) error {
 			log.Error("close engine", "err", err)
 		}
 	}()
-	// Users and their policies; the S3 API authorizes every request with
-	// them. The console and the admin API stay root-only: they do not
-	// evaluate policies.
+	// Users and their policies; the S3 API and the console authorize
+	// every request with them.
 	ids, err := identity.Open(vfs.Default, filepath.Join(c.Data, "identities.json"), identity.Credentials{AccessKey: user, SecretKey: secret})
 	if err != nil {
 		return err
@@ -246,7 +245,7 @@ wormstore is running in development mode with generated root credentials
 	}
 	if cln != nil {
 		ch, err := console.New(console.Config{
-			Engine: eng, Credentials: sigv4.StaticCredentials{user: secret},
+			Engine: eng, Credentials: ids, Principals: ids,
 			Logger: log.With("component", "console"), Secure: certs != nil,
 		})
 		if err != nil {

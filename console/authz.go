@@ -1,0 +1,249 @@
+package console
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wormstore/wormstore/iam"
+	"github.com/wormstore/wormstore/identity"
+)
+
+// PrincipalStore tells who an access key authenticates as (the same shape
+// as s3api.PrincipalStore). identity.Store implements it.
+type PrincipalStore interface {
+	Principal(accessKey string) (identity.Principal, bool)
+}
+
+// errForbidden is wrapped by every refusal of authorize.
+var errForbidden = fmt.Errorf("not authorised")
+
+// deniedError is a refusal with the action in words for the 403 page.
+type deniedError struct {
+	what     string // "turn the legal hold OFF", …
+	action   string
+	resource string
+	cond     string // the request's lock condition keys, in words ("" if none)
+}
+
+func (e *deniedError) Error() string {
+	s := e.action + " on " + e.resource
+	if e.cond != "" {
+		s += " with " + e.cond
+	}
+	return s
+}
+
+func (e *deniedError) Unwrap() error { return errForbidden }
+
+// message is the sentence the 403 page shows.
+func (e *deniedError) message() string {
+	return "You are not allowed to " + e.what + ": your policies do not allow " + e.Error() + "."
+}
+
+// actionWords names what a console user tried, for the 403 page.
+var actionWords = map[string]string{
+	"s3:ListAllMyBuckets":                 "list the buckets",
+	"s3:CreateBucket":                     "create this bucket",
+	"s3:PutBucketObjectLockConfiguration": "set the bucket's Object Lock configuration",
+	"s3:GetBucketObjectLockConfiguration": "view the bucket's Object Lock configuration",
+	"s3:PutBucketVersioning":              "turn versioning on for this bucket",
+	"s3:ListBucket":                       "list the objects in this bucket",
+	"s3:ListBucketVersions":               "list the versions in this bucket",
+	"s3:GetObject":                        "read this object",
+	"s3:GetObjectVersion":                 "read this version",
+	"s3:DeleteObject":                     "delete this object",
+	"s3:DeleteObjectVersion":              "delete this version",
+	"s3:PutObject":                        "upload this object",
+	"s3:AbortMultipartUpload":             "cancel this upload",
+	"s3:PutObjectRetention":               "change the retention of this version",
+	"s3:BypassGovernanceRetention":        "bypass GOVERNANCE retention",
+	"s3:PutObjectLegalHold":               "change the legal hold of this version",
+	"wormstore:GetStorageStats":           "see the server's storage statistics",
+}
+
+func describeAction(action string, cond map[string][]string) string {
+	if action == iam.ActionPutObjectLegalHold {
+		if v := cond[iam.KeyObjectLockLegalHold]; len(v) == 1 {
+			return "turn the legal hold " + v[0]
+		}
+	}
+	if action == iam.ActionPutObjectRetention {
+		if v := cond[iam.KeyObjectLockMode]; len(v) == 1 {
+			u := cond[iam.KeyObjectLockRetainUntilDate]
+			if len(u) == 1 && len(u[0]) >= 10 {
+				return "set " + v[0] + " retention until " + u[0][:10]
+			}
+			return "set " + v[0] + " retention"
+		}
+		return "remove the retention of this version"
+	}
+	if w, ok := actionWords[action]; ok {
+		return w
+	}
+	return "do this (" + action + ")"
+}
+
+// lockCondWords lists the s3:object-lock-* keys of cond for messages.
+func lockCondWords(cond map[string][]string) string {
+	var parts []string
+	for _, k := range []string{iam.KeyObjectLockLegalHold, iam.KeyObjectLockMode, iam.KeyObjectLockRetainUntilDate, iam.KeyObjectLockRemainingRetentionDays} {
+		if v := cond[k]; len(v) > 0 {
+			parts = append(parts, k+" = "+strings.Join(v, ","))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// holdCond is the condition context of a legal-hold request.
+func holdCond(on bool) map[string][]string {
+	v := "OFF"
+	if on {
+		v = "ON"
+	}
+	return map[string][]string{iam.KeyObjectLockLegalHold: {v}}
+}
+
+// retentionCond is the condition context of a retention request (mode ""
+// when the retention is removed), as the S3 API builds it.
+func retentionCond(now time.Time, mode string, until time.Time) map[string][]string {
+	c := map[string][]string{}
+	if mode != "" {
+		c[iam.KeyObjectLockMode] = []string{mode}
+		c[iam.KeyObjectLockRetainUntilDate] = []string{until.UTC().Format(time.RFC3339)}
+		c[iam.KeyObjectLockRemainingRetentionDays] = []string{strconv.FormatInt(iam.RemainingRetentionDays(now, until), 10)}
+	}
+	return c
+}
+
+// listCond is the condition context of a listing.
+func listCond(prefix, delimiter string, maxKeys int) map[string][]string {
+	c := map[string][]string{iam.KeyPrefix: {prefix}, iam.KeyMaxKeys: {strconv.Itoa(maxKeys)}}
+	if delimiter != "" {
+		c[iam.KeyDelimiter] = []string{delimiter}
+	}
+	return c
+}
+
+// baseCond returns the condition keys every request has, as the S3 API
+// sets them: transport, time, source address, user id and version id.
+func (c *Console) baseCond(r *http.Request, p identity.Principal) map[string][]string {
+	now := c.eng.Now().UTC()
+	m := map[string][]string{
+		iam.KeySecureTransport: {strconv.FormatBool(r.TLS != nil)},
+		iam.KeyCurrentTime:     {now.Format(time.RFC3339)},
+		iam.KeyEpochTime:       {strconv.FormatInt(now.Unix(), 10)},
+	}
+	ip := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(ip); err == nil {
+		ip = host
+	}
+	if ip != "" {
+		m[iam.KeySourceIP] = []string{ip}
+	}
+	if p.Root {
+		m[iam.KeyUserID] = []string{identity.AccountID}
+	} else {
+		m[iam.KeyUserID] = []string{p.User}
+	}
+	vid := r.URL.Query().Get("version")
+	if vid == "" && r.PostForm != nil {
+		vid = r.PostForm.Get("version")
+	}
+	if vid != "" {
+		m[iam.KeyVersionID] = []string{vid}
+	}
+	return m
+}
+
+// resolve returns the principal a session acts as now: policy changes,
+// disabled and deleted keys take effect at once.
+func (c *Console) resolve(who principal) (identity.Principal, bool) {
+	if c.cfg.Principals == nil {
+		return identity.Principal{Root: who.Root, AccessKey: who.AccessKey}, who.Root
+	}
+	return c.cfg.Principals.Principal(who.AccessKey)
+}
+
+// authorize is the one authorisation hook: every console action asks it
+// before touching the engine, naming the S3 action it is equivalent to,
+// the resource's ARN and the condition keys that request would carry
+// (lock keys, list keys; the common ones are added here). It evaluates the
+// principal's identity policies and the bucket's policy exactly as the S3
+// API does for the same call; root may do everything.
+func (c *Console) authorize(r *http.Request, who principal, action, resource string, cond map[string][]string) error {
+	p, ok := c.resolve(who)
+	if ok && p.Root {
+		return nil
+	}
+	denied := &deniedError{what: describeAction(action, cond), action: action, resource: resource, cond: lockCondWords(cond)}
+	if !ok {
+		return denied
+	}
+	ctx := c.baseCond(r, p)
+	for k, v := range cond {
+		ctx[k] = v
+	}
+	var resPolicies []*iam.Policy
+	if b := bucketOf(resource); b != "" {
+		if bi, err := c.eng.Bucket(r.Context(), b); err == nil && bi.Policy != "" {
+			pol, err := c.policies.get(bi.Policy)
+			if err != nil {
+				return fmt.Errorf("console: bucket policy of %s: %w", b, err)
+			}
+			resPolicies = append(resPolicies, pol)
+		}
+	}
+	d := iam.Evaluate(p.Policies, resPolicies, iam.Request{
+		Action: action, Resource: resource, Principal: p.ARN, Username: p.User, Context: ctx,
+	})
+	if !d.Allowed() {
+		return denied
+	}
+	return nil
+}
+
+// can reports whether the session may do action (for showing controls).
+func (c *Console) can(r *http.Request, s *session, action, resource string, cond map[string][]string) bool {
+	return c.authorize(r, s.who, action, resource, cond) == nil
+}
+
+// bucketOf returns the bucket an S3 ARN names ("" for "*").
+func bucketOf(arn string) string {
+	b, ok := strings.CutPrefix(arn, "arn:aws:s3:::")
+	if !ok {
+		return ""
+	}
+	b, _, _ = strings.Cut(b, "/")
+	return b
+}
+
+// policyCache keeps parsed bucket policies by document.
+type policyCache struct {
+	mu sync.Mutex
+	m  map[string]*iam.Policy // guarded by mu
+}
+
+func (pc *policyCache) get(doc string) (*iam.Policy, error) {
+	pc.mu.Lock()
+	p, ok := pc.m[doc]
+	pc.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := iam.ParseBucketPolicy([]byte(doc))
+	if err != nil {
+		return nil, err
+	}
+	pc.mu.Lock()
+	if pc.m == nil || len(pc.m) >= 256 {
+		pc.m = map[string]*iam.Policy{}
+	}
+	pc.m[doc] = p
+	pc.mu.Unlock()
+	return p, nil
+}

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/stretchr/testify/require"
+	"github.com/wormstore/wormstore/identity"
 )
 
 // TestMain moves every in-process server's console (default
@@ -27,6 +29,12 @@ func TestMain(m *testing.M) {
 // a free port and returns the console's base URL.
 func startConsoleServer(t *testing.T, ak, sk string) string {
 	t.Helper()
+	return startConsoleServerIn(t, filepath.Join(t.TempDir(), "data"), ak, sk)
+}
+
+// startConsoleServerIn is startConsoleServer on a given data directory.
+func startConsoleServerIn(t *testing.T, data, ak, sk string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	consoleAddr := make(chan string, 1)
 	ready := make(chan struct{}, 1)
@@ -36,7 +44,7 @@ func startConsoleServer(t *testing.T, ak, sk string) string {
 	}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- runWith(env, []string{"server", "--data", filepath.Join(t.TempDir(), "data"),
+		errc <- runWith(env, []string{"server", "--data", data,
 			"--address", "127.0.0.1:0", "--admin-address", "", "--console-address", "127.0.0.1:0",
 			"--root-user", ak, "--root-password", sk})
 	}()
@@ -97,7 +105,19 @@ func TestConsoleBrowser(t *testing.T) {
 		shots = filepath.Join(e2e, "screenshots")
 	}
 	const ak, sk = "console-root", "console-secret-123"
-	base := startConsoleServer(t, ak, sk)
+	// A restricted user, made in the identity store the server opens: it
+	// may browse bucket evidence and set legal holds ON, never OFF.
+	data := filepath.Join(t.TempDir(), "data")
+	require.NoError(t, os.MkdirAll(data, 0o700))
+	ids, err := identity.Open(vfs.Default, filepath.Join(data, "identities.json"), identity.Credentials{AccessKey: ak, SecretKey: sk})
+	require.NoError(t, err)
+	require.NoError(t, ids.CreateUser("clerk"))
+	clerk, err := ids.CreateAccessKey("clerk")
+	require.NoError(t, err)
+	require.NoError(t, ids.PutUserPolicy("clerk", "hold-on-only", []byte(`{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Action":["s3:ListBucket","s3:ListBucketVersions","s3:GetObject","s3:GetObjectVersion"],"Resource":["arn:aws:s3:::evidence","arn:aws:s3:::evidence/*"]},
+ {"Effect":"Allow","Action":"s3:PutObjectLegalHold","Resource":"arn:aws:s3:::evidence/*","Condition":{"StringEquals":{"s3:object-lock-legal-hold":"ON"}}}]}`)))
+	base := startConsoleServerIn(t, data, ak, sk)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -105,6 +125,7 @@ func TestConsoleBrowser(t *testing.T) {
 	cmd.Dir = e2e
 	cmd.Env = append(os.Environ(),
 		"CONSOLE_URL="+base, "ACCESS_KEY="+ak, "SECRET_KEY="+sk,
+		"USER_ACCESS_KEY="+clerk.AccessKey, "USER_SECRET_KEY="+clerk.SecretKey,
 		"CHROMIUM="+chromium, "USER_DATA_DIR="+t.TempDir(), "SCREENSHOT_DIR="+shots,
 	)
 	out, err := cmd.CombinedOutput()

@@ -2,7 +2,9 @@
 // cmd/wormstore/console_browser_test.go (which starts the server and sets
 // the environment): headless Debian chromium through playwright-core.
 //
-//   CONSOLE_URL, ACCESS_KEY, SECRET_KEY  the server under test
+//   CONSOLE_URL, ACCESS_KEY, SECRET_KEY  the server under test (root)
+//   USER_ACCESS_KEY, USER_SECRET_KEY      a restricted user: may browse bucket
+//                                         evidence and set legal holds ON, not OFF
 //   CHROMIUM                              browser binary (/usr/bin/chromium)
 //   USER_DATA_DIR                         a fresh profile directory
 //   SCREENSHOT_DIR                        where page screenshots go
@@ -139,6 +141,28 @@ try {
   await page.waitForURL(/\/signin/);
   await page.goto(base + "/buckets");
   expect(page.url().includes("/signin"), "signed out");
+
+  // A restricted user signs in and sees only what its policies allow:
+  // turning the legal hold OFF is refused in words, and nothing changes.
+  await page.setViewportSize({ width: 1280, height: 860 });
+  await page.getByLabel("Access key").fill(env("USER_ACCESS_KEY"));
+  await page.getByLabel("Secret key").fill(env("USER_SECRET_KEY"));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(base + "/buckets"); // where the signed-out visit asked to go
+  expect((await body()).includes("You are not allowed to list the buckets"), "bucket list refused without s3:ListAllMyBuckets");
+  await page.goto(base + "/");
+  expect(!(await body()).includes("Storage used on disk"), "restricted user does not see server-wide figures");
+  await page.goto(base + "/buckets/evidence/object?key=report.txt&version=" + encodeURIComponent(versionId));
+  expect((await page.locator("#legal-hold").innerText()).includes("ON"), "restricted user sees the hold ON");
+  await page.locator("#hold-switch").click();
+  await page.waitForLoadState();
+  const forbidden = await body();
+  expect(forbidden.includes("You are not allowed to turn the legal hold OFF"), "legal hold OFF refused for the restricted user");
+  await shot("12-restricted-hold-off-refused");
+  await page.goto(base + "/buckets/evidence/object?key=report.txt&version=" + encodeURIComponent(versionId));
+  expect((await page.locator("#legal-hold").innerText()).includes("ON"), "legal hold still ON after the refusal");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/signin/);
 
   expect(errors.length === 0, "no script errors: " + errors.join("; "));
   console.log("console e2e OK");

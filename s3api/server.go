@@ -52,6 +52,10 @@ type Config struct {
 	// is then authorized against the user's identity policies and the
 	// bucket policy. Nil means every authenticated caller is root.
 	Principals PrincipalStore
+	// Observe, if set, is called once per request after it is answered,
+	// with the S3 operation name ("" if the request never reached one),
+	// the HTTP status and the duration (metrics).
+	Observe func(op string, status int, d time.Duration)
 }
 
 // DefaultRegion is the region used when Config.Region is empty.
@@ -72,6 +76,7 @@ type Server struct {
 	clock    func() time.Time
 	maxXML   int64
 	verifier *sigv4.Verifier
+	observe  func(op string, status int, d time.Duration)
 	routes   map[routeKey]route
 	// principals is nil when everyone is root.
 	principals PrincipalStore
@@ -116,6 +121,7 @@ func New(cfg Config) (*Server, error) {
 		},
 		routes:     routeTable(),
 		principals: cfg.Principals,
+		observe:    cfg.Observe,
 	}, nil
 }
 
@@ -190,6 +196,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.logRequest(rq, start, err)
 	s.auditRequest(rq, err)
+	if s.observe != nil {
+		s.observe(rq.op, rq.w.status, time.Since(start))
+	}
 }
 
 // auditRequest appends the request to the engine's audit stream if it is

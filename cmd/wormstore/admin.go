@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,9 @@ type metrics struct {
 	latency    *prometheus.HistogramVec
 	bytesIn    prometheus.Counter
 	bytesOut   prometheus.Counter
+	ops        *prometheus.CounterVec
+	opLatency  *prometheus.HistogramVec
+	lockOps    *prometheus.CounterVec
 	walSync    prometheus.Histogram
 	walBatch   prometheus.Histogram
 	engineStat *statsCache
@@ -36,6 +40,16 @@ func newMetrics() *metrics {
 		Name: "wormstore_s3_request_duration_seconds", Help: "S3 request latency (to the last byte).",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	}, []string{"method"})
+	m.ops = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wormstore_s3_operations_total", Help: "S3 requests by operation and HTTP status.",
+	}, []string{"operation", "status"})
+	m.opLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "wormstore_s3_operation_duration_seconds", Help: "S3 request latency by operation.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"operation"})
+	m.lockOps = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wormstore_lock_operations_total", Help: "Object Lock operations (retention, legal hold, lock configuration) by outcome: ok, denied, error.",
+	}, []string{"operation", "outcome"})
 	m.bytesIn = prometheus.NewCounter(prometheus.CounterOpts{Name: "wormstore_s3_received_bytes_total", Help: "Request body bytes read."})
 	m.bytesOut = prometheus.NewCounter(prometheus.CounterOpts{Name: "wormstore_s3_sent_bytes_total", Help: "Response body bytes written."})
 	m.walSync = prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -46,9 +60,30 @@ func newMetrics() *metrics {
 		Name: "wormstore_wal_group_commit_records", Help: "Records made durable per WAL fsync.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 12),
 	})
-	m.reg.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut, m.walSync, m.walBatch,
+	m.reg.MustRegister(m.ops, m.opLatency, m.lockOps, m.requests, m.latency, m.bytesIn, m.bytesOut, m.walSync, m.walBatch,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// observeS3 is s3api's Observe hook: requests by operation, and lock
+// operations and denials.
+func (m *metrics) observeS3(op string, status int, d time.Duration) {
+	if op == "" {
+		op = "unrouted"
+	}
+	m.ops.WithLabelValues(op, strconv.Itoa(status)).Inc()
+	m.opLatency.WithLabelValues(op).Observe(d.Seconds())
+	lockOp := strings.Contains(op, "Retention") || strings.Contains(op, "LegalHold") || strings.Contains(op, "ObjectLock")
+	if lockOp || status == http.StatusForbidden {
+		outcome := "ok"
+		switch {
+		case status == http.StatusForbidden:
+			outcome = "denied"
+		case status >= 300:
+			outcome = "error"
+		}
+		m.lockOps.WithLabelValues(op, outcome).Inc()
+	}
 }
 
 // observeWALSync is the engine's OnWALSync hook.

@@ -187,7 +187,7 @@ func (c *serverCmd) Run(env *runEnv) error {
 	}
 	h, err := s3api.New(s3api.Config{
 		Engine: eng, Region: c.Region, VirtualHostDomain: c.Domain, Logger: log,
-		Credentials: ids, Principals: ids,
+		Credentials: ids, Principals: ids, Observe: m.observeS3,
 	})
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/require"
 )
 
@@ -170,6 +171,12 @@ func TestAdminEndpoints(t *testing.T) {
 	_, err = c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("metrics"), Key: aws.String("k"), Body: strings.NewReader("12345")})
 	require.NoError(t, err)
 
+	// A lock call on a bucket without Object Lock: counted as a lock
+	// operation with outcome "error".
+	_, err = c.PutObjectLegalHold(context.Background(), &s3.PutObjectLegalHoldInput{Bucket: aws.String("metrics"), Key: aws.String("k"),
+		LegalHold: &types.ObjectLockLegalHold{Status: types.ObjectLockLegalHoldStatusOn}})
+	require.Error(t, err)
+
 	code, body := get("/metrics")
 	require.Equal(t, 200, code)
 	for _, want := range []string{
@@ -179,6 +186,9 @@ func TestAdminEndpoints(t *testing.T) {
 		"wormstore_wal_group_commit_records_bucket",
 		"wormstore_bytes_live",
 		"wormstore_segments 1",
+		`wormstore_s3_operations_total{operation="PutObject",status="200"} 1`,
+		`wormstore_s3_operations_total{operation="CreateBucket",status="200"} 1`,
+		`wormstore_lock_operations_total{operation="PutObjectLegalHold",outcome="error"} 1`,
 		"wormstore_versions 1",
 	} {
 		require.Contains(t, body, want)

@@ -347,6 +347,12 @@ func TestProtectedVersionDeleteShowsReason(t *testing.T) {
 	require.True(t, got[2].NewLock.LegalHold)
 	require.False(t, got[2].OldLock.LegalHold)
 	require.Equal(t, info.VersionID, got[2].VersionID)
+
+	// The overview shows the chain status and the lock event.
+	w = b.do("GET", "/", nil, nil)
+	require.Equal(t, http.StatusOK, w.Code)
+	require.Contains(t, text(w), "Audit chain verified: 4 entries")
+	require.Contains(t, text(w), "legal-hold")
 }
 
 func TestRetentionFormFollowsRules(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -201,12 +202,54 @@ scan:
 		b.W = max(b.W, 2)
 		b.ValueX = 80 + b.W + 6
 	}
+	// Recent lock events and the audit chain's status, for principals
+	// allowed to read the audit stream.
+	var events []engine.AuditEntry
+	var chain *engine.AuditReport
+	chainSkipped := false
+	if c.can(r, s, "admin:GET/audit", "*", nil) {
+		last := c.eng.AuditLastSeq()
+		from := uint64(1)
+		if last > overviewAuditWindow {
+			from = last - overviewAuditWindow + 1
+		}
+		err := c.eng.AuditEntries(ctx, from, func(a engine.AuditEntry) error {
+			if a.OldLock != nil || a.NewLock != nil || strings.Contains(a.Operation, "legal-hold") || strings.Contains(a.Operation, "retention") ||
+				strings.Contains(a.Operation, "Retention") || strings.Contains(a.Operation, "LegalHold") {
+				events = append(events, a)
+			}
+			return nil
+		})
+		if err != nil {
+			c.failErr(w, r, s, err)
+			return
+		}
+		slices.Reverse(events)
+		events = events[:min(len(events), 10)]
+		if last <= overviewChainVerifyLimit {
+			if chain, err = c.eng.VerifyAudit(ctx); err != nil {
+				c.failErr(w, r, s, err)
+				return
+			}
+		} else {
+			chainSkipped = true
+		}
+	}
 	c.page(w, r, s, "overview", map[string]any{
+		"Events": events, "Chain": chain, "ChainSkipped": chainSkipped,
 		"Title": "Overview", "Stats": st, "Now": now,
 		"Compliance": modes[engine.ModeCompliance], "Governance": modes[engine.ModeGovernance], "Holds": holds,
 		"Months": bars, "ChartHeight": len(bars)*rowH + 8, "Scanned": scanned, "Partial": partial,
 	})
 }
+
+// overviewAuditWindow is how many newest audit entries the overview
+// searches for lock events; overviewChainVerifyLimit the largest stream it
+// verifies on every visit (beyond it: `wormstore admin audit verify`).
+const (
+	overviewAuditWindow      = 2000
+	overviewChainVerifyLimit = 200000
+)
 
 // ---- buckets ----
 

@@ -193,3 +193,12 @@ func (e *Engine) VerifyAudit(ctx context.Context) (*AuditReport, error) {
 	}
 	return rep, err
 }
+
+// AuditLastSeq returns the sequence number of the newest audit entry (0 if
+// none), so callers can read the tail with AuditEntries.
+func (e *Engine) AuditLastSeq() uint64 {
+	if e.closed.Load() {
+		return 0
+	}
+	return uint64(e.audit.log.LastLSN())
+}

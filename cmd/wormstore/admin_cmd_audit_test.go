@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -20,36 +16,14 @@ import (
 func TestAdminCLIAuditEndToEnd(t *testing.T) {
 	clearAdminEnv(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, adminc := make(chan string, 1), make(chan string, 1)
-	env := &runEnv{ctx: ctx, stdout: io.Discard, stderr: io.Discard,
-		ready: func(a string) { ready <- a }, adminReady: func(a string) { adminc <- a }}
-	errc := make(chan error, 1)
-	go func() {
-		errc <- runWith(env, []string{"server", "--dev", "--data", dir, "--address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0", "--console-address", ""})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-errc)
-	})
-	var addr, admin string
-	for addr == "" {
-		select {
-		case admin = <-adminc:
-		case addr = <-ready:
-		case err := <-errc:
-			t.Fatalf("server exited: %v", err)
-		case <-time.After(30 * time.Second):
-			t.Fatal("server not ready")
-		}
-	}
+	ts := startTestServer(t, "--dev", "--data", dir, "--console-address", "")
+	addr, admin := ts.addr, ts.admin
+	ctx := context.Background()
+
 	base := []string{"--admin-endpoint", "http://" + admin, "--data", dir}
-	var dc struct{ AccessKey, SecretKey string }
-	b, err := os.ReadFile(filepath.Join(dir, "dev-credentials.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &dc))
-	c := client(addr, dc.AccessKey, dc.SecretKey)
-	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("archive"), ObjectLockEnabledForBucket: aws.Bool(true)})
+	rootAK, rootSK := devCredentials(t, dir)
+	c := client(addr, rootAK, rootSK)
+	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("archive"), ObjectLockEnabledForBucket: aws.Bool(true)})
 	require.NoError(t, err)
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("archive"), Key: aws.String("k"), Body: strings.NewReader("x")})
 	require.NoError(t, err)

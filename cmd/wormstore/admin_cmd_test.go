@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/alecthomas/kong"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,39 +46,17 @@ func clearAdminEnv(t *testing.T) {
 func TestAdminCLIEndToEnd(t *testing.T) {
 	clearAdminEnv(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, adminc := make(chan string, 1), make(chan string, 1)
-	env := &runEnv{ctx: ctx, stdout: io.Discard, stderr: io.Discard,
-		ready: func(a string) { ready <- a }, adminReady: func(a string) { adminc <- a }}
-	errc := make(chan error, 1)
-	go func() {
-		errc <- runWith(env, []string{"server", "--dev", "--data", dir, "--address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0"})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-errc)
-	})
-	var addr, admin string
-	for addr == "" {
-		select {
-		case admin = <-adminc:
-		case addr = <-ready:
-		case err := <-errc:
-			t.Fatalf("server exited: %v", err)
-		case <-time.After(30 * time.Second):
-			t.Fatal("server not ready")
-		}
-	}
+	ts := startTestServer(t, "--dev", "--data", dir)
+	addr, admin := ts.addr, ts.admin
+	ctx := context.Background()
+
 	require.NotEmpty(t, admin)
 	endpoint := "http://" + admin
 	base := []string{"--admin-endpoint", endpoint, "--data", dir}
 
-	var dc struct{ AccessKey, SecretKey string }
-	b, err := os.ReadFile(filepath.Join(dir, "dev-credentials.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &dc))
-	c := client(addr, dc.AccessKey, dc.SecretKey)
-	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("archive"), ObjectLockEnabledForBucket: aws.Bool(true)})
+	rootAK, rootSK := devCredentials(t, dir)
+	c := client(addr, rootAK, rootSK)
+	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("archive"), ObjectLockEnabledForBucket: aws.Bool(true)})
 	require.NoError(t, err)
 	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("scratch")})
 	require.NoError(t, err)
@@ -143,7 +120,7 @@ func TestAdminCLIEndToEnd(t *testing.T) {
 	require.True(t, rep.OK)
 
 	// Wrong credentials: a clear refusal.
-	_, _, err = runAdmin(t, "--admin-endpoint", endpoint, "--access-key", dc.AccessKey, "--secret-key", "not-the-secret", "stats")
+	_, _, err = runAdmin(t, "--admin-endpoint", endpoint, "--access-key", rootAK, "--secret-key", "not-the-secret", "stats")
 	require.ErrorContains(t, err, "refused the request")
 	require.ErrorContains(t, err, "SignatureDoesNotMatch")
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,10 +30,7 @@ func requireTool(t *testing.T, path string) string {
 func devServer(t *testing.T) []string {
 	dir := filepath.Join(t.TempDir(), "data")
 	addr, _, _ := startServer(t, "--dev", "--data", dir)
-	var dc struct{ AccessKey, SecretKey string }
-	b, err := os.ReadFile(filepath.Join(dir, "dev-credentials.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &dc))
+	rootAK, rootSK := devCredentials(t, dir)
 	env := []string{}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AWS_") {
@@ -43,8 +39,8 @@ func devServer(t *testing.T) []string {
 	}
 	return append(env,
 		"AWS_ENDPOINT_URL=http://"+addr,
-		"AWS_ACCESS_KEY_ID="+dc.AccessKey,
-		"AWS_SECRET_ACCESS_KEY="+dc.SecretKey,
+		"AWS_ACCESS_KEY_ID="+rootAK,
+		"AWS_SECRET_ACCESS_KEY="+rootSK,
 		"AWS_DEFAULT_REGION=us-east-1",
 		"AWS_CONFIG_FILE=/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",

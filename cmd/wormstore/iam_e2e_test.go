@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -31,34 +28,11 @@ func TestIAMScenarioAWSCLI(t *testing.T) {
 	awsBin := requireTool(t, "aws")
 	clearAdminEnv(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, adminc := make(chan string, 1), make(chan string, 1)
-	env := &runEnv{ctx: ctx, stdout: io.Discard, stderr: io.Discard,
-		ready: func(a string) { ready <- a }, adminReady: func(a string) { adminc <- a }}
-	errc := make(chan error, 1)
-	go func() {
-		errc <- runWith(env, []string{"server", "--dev", "--data", dir, "--address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0"})
-	}()
-	defer func() {
-		cancel()
-		require.NoError(t, <-errc)
-	}()
-	var addr, admin string
-	for addr == "" {
-		select {
-		case admin = <-adminc:
-		case addr = <-ready:
-		case err := <-errc:
-			t.Fatalf("server exited: %v", err)
-		case <-time.After(30 * time.Second):
-			t.Fatal("server not ready")
-		}
-	}
+	ts := startTestServer(t, "--dev", "--data", dir)
+	addr, admin := ts.addr, ts.admin
+
 	base := []string{"--admin-endpoint", "http://" + admin, "--data", dir}
-	var root struct{ AccessKey, SecretKey string }
-	b, err := os.ReadFile(filepath.Join(dir, "dev-credentials.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &root))
+	rootAK, rootSK := devCredentials(t, dir)
 
 	awsEnv := []string{}
 	for _, kv := range os.Environ() {
@@ -68,11 +42,11 @@ func TestIAMScenarioAWSCLI(t *testing.T) {
 	}
 	awsEnv = append(awsEnv, "AWS="+awsBin, "AWS_ENDPOINT_URL=http://"+addr, "AWS_DEFAULT_REGION=us-east-1",
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"ROOT_AK="+root.AccessKey, "ROOT_SK="+root.SecretKey)
+		"ROOT_AK="+rootAK, "ROOT_SK="+rootSK)
 
 	// 1. Root creates the bucket with Object Lock and the user.
 	mk := exec.Command(awsBin, "--endpoint-url", "http://"+addr, "s3api", "create-bucket", "--bucket", "archive", "--object-lock-enabled-for-bucket")
-	mk.Env = append(awsEnv, "AWS_ACCESS_KEY_ID="+root.AccessKey, "AWS_SECRET_ACCESS_KEY="+root.SecretKey)
+	mk.Env = append(awsEnv, "AWS_ACCESS_KEY_ID="+rootAK, "AWS_SECRET_ACCESS_KEY="+rootSK)
 	out, err := mk.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	_, _, err = runAdmin(t, append(base, "user", "add", "uploader")...)

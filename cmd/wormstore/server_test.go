@@ -20,29 +20,49 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// startServer runs `wormstore server` in-process and returns its address
+// testServer is an in-process `wormstore server` started by startServer.
+type testServer struct {
+	addr   string // S3 listener
+	admin  string // admin listener
+	stdout *bytes.Buffer
+	stop   func() error // like SIGTERM; returns run's error
+}
+
+// startServer runs `wormstore server` in-process with the S3 and admin
+// listeners on free loopback ports and returns its S3 address, its stdout
 // and a function that stops it (like SIGTERM) and returns run's error.
 func startServer(t *testing.T, args ...string) (addr string, stdout *bytes.Buffer, stop func() error) {
 	t.Helper()
+	ts := startTestServer(t, args...)
+	return ts.addr, ts.stdout, ts.stop
+}
+
+// startTestServer is startServer returning the admin address too.
+func startTestServer(t *testing.T, args ...string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	stdout = &bytes.Buffer{}
-	env := &runEnv{ctx: ctx, stdout: stdout, stderr: io.Discard, ready: func(a string) { ready <- a }}
+	ready, adminc := make(chan string, 1), make(chan string, 1)
+	ts := &testServer{stdout: &bytes.Buffer{}}
+	env := &runEnv{ctx: ctx, stdout: ts.stdout, stderr: io.Discard,
+		ready: func(a string) { ready <- a }, adminReady: func(a string) { adminc <- a }}
 	errc := make(chan error, 1)
 	go func() {
 		errc <- runWith(env, append([]string{"server", "--address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0"}, args...))
 	}()
-	select {
-	case addr = <-ready:
-	case err := <-errc:
-		cancel()
-		t.Fatalf("server exited: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("server not ready")
+	for ts.addr == "" {
+		select {
+		case ts.admin = <-adminc:
+		case ts.addr = <-ready:
+		case err := <-errc:
+			cancel()
+			t.Fatalf("server exited: %v", err)
+		case <-time.After(30 * time.Second):
+			cancel()
+			t.Fatal("server not ready")
+		}
 	}
 	stopped := false
-	stop = func() error {
+	ts.stop = func() error {
 		if stopped {
 			return nil
 		}
@@ -50,8 +70,18 @@ func startServer(t *testing.T, args ...string) (addr string, stdout *bytes.Buffe
 		cancel()
 		return <-errc
 	}
-	t.Cleanup(func() { _ = stop() })
-	return addr, stdout, stop
+	t.Cleanup(func() { require.NoError(t, ts.stop(), "server shutdown") })
+	return ts
+}
+
+// devCredentials reads the root credentials a --dev server generated.
+func devCredentials(t *testing.T, dataDir string) (ak, sk string) {
+	t.Helper()
+	var dc struct{ AccessKey, SecretKey string }
+	b, err := os.ReadFile(filepath.Join(dataDir, "dev-credentials.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &dc))
+	return dc.AccessKey, dc.SecretKey
 }
 
 func client(addr, ak, sk string) *s3.Client {
@@ -136,19 +166,9 @@ func TestVersionAndHelp(t *testing.T) {
 }
 
 func TestAdminEndpoints(t *testing.T) {
-	adminc := make(chan string, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan string, 1)
 	dir := filepath.Join(t.TempDir(), "data")
-	env := &runEnv{ctx: ctx, stdout: io.Discard, stderr: io.Discard,
-		ready: func(a string) { ready <- a }, adminReady: func(a string) { adminc <- a }}
-	errc := make(chan error, 1)
-	go func() {
-		errc <- runWith(env, []string{"server", "--dev", "--data", dir, "--address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0"})
-	}()
-	admin := <-adminc
-	addr := <-ready
+	ts := startTestServer(t, "--dev", "--data", dir)
+	addr, admin := ts.addr, ts.admin
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + admin + path)
 		require.NoError(t, err)
@@ -161,12 +181,9 @@ func TestAdminEndpoints(t *testing.T) {
 	code, _ = get("/health/ready")
 	require.Equal(t, 200, code)
 
-	var dc struct{ AccessKey, SecretKey string }
-	b, err := os.ReadFile(filepath.Join(dir, "dev-credentials.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &dc))
-	c := client(addr, dc.AccessKey, dc.SecretKey)
-	_, err = c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("metrics")})
+	ak, sk := devCredentials(t, dir)
+	c := client(addr, ak, sk)
+	_, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("metrics")})
 	require.NoError(t, err)
 	_, err = c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("metrics"), Key: aws.String("k"), Body: strings.NewReader("12345")})
 	require.NoError(t, err)
@@ -193,6 +210,5 @@ func TestAdminEndpoints(t *testing.T) {
 	} {
 		require.Contains(t, body, want)
 	}
-	cancel()
-	require.NoError(t, <-errc)
+	require.NoError(t, ts.stop())
 }

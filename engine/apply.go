@@ -58,6 +58,23 @@ func applyRecordTo(b *pebble.Batch, rec *record, lsn uint64) error {
 	if err := b.Set(keyApplied, binary.BigEndian.AppendUint64(nil, lsn), nil); err != nil {
 		return err
 	}
+	if rec.AuditSeq > 0 {
+		cur, c, err := b.Get(keyAuditSeq)
+		prev := uint64(0)
+		if err == nil {
+			if len(cur) == 8 {
+				prev = binary.BigEndian.Uint64(cur)
+			}
+			c.Close()
+		} else if !errors.Is(err, pebble.ErrNotFound) {
+			return err
+		}
+		if rec.AuditSeq > prev {
+			if err := b.Set(keyAuditSeq, binary.BigEndian.AppendUint64(nil, rec.AuditSeq), nil); err != nil {
+				return err
+			}
+		}
+	}
 	return b.Set(keyLastTime, binary.BigEndian.AppendUint64(nil, uint64(rec.Time)), nil)
 }
 
@@ -112,6 +129,8 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 		return applyPut(b, rec.Bucket, rec.Key, rec.Version, rec.Replaces)
 	case recUploadAbort:
 		return deleteUpload(b, rec.Bucket, rec.Key, rec.UpSeq)
+	case recAuditAnchor:
+		return nil
 	case recRelocate:
 		for _, m := range rec.Moves {
 			if err := applyMove(b, m); err != nil {

@@ -89,6 +89,23 @@ func (e *Engine) openAudit() error {
 		}
 	}
 	e.audit = a
+	last := uint64(l.LastLSN())
+	e.auditDurable.Store(last)
+	floor, err := e.metaUint(keyAuditSeq)
+	if err != nil {
+		return err
+	}
+	e.auditAnchored = floor
+	if last < floor {
+		// Entries the WAL says were durable are gone: the stream was
+		// truncated or a stored entry damaged (WAL repair drops everything
+		// after a bad record). Say so in the chain itself, permanently.
+		detail := fmt.Sprintf("audit stream holds %d entries but entries up to %d were acknowledged: %d entries were removed or damaged", last, floor, floor-last)
+		e.log.Error("engine: " + detail)
+		if _, err := e.Audit(context.Background(), AuditEntry{Operation: auditDamaged, Outcome: "error", Detail: detail}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -125,8 +142,39 @@ func (e *Engine) Audit(ctx context.Context, ent AuditEntry) (AuditEntry, error) 
 	}
 	a.lastHash = h
 	a.mu.Unlock()
-	return ent, a.log.Sync(lsn)
+	if err := a.log.Sync(lsn); err != nil {
+		return ent, err
+	}
+	for {
+		cur := e.auditDurable.Load()
+		if ent.Seq <= cur || e.auditDurable.CompareAndSwap(cur, ent.Seq) {
+			break
+		}
+	}
+	return ent, nil
 }
+
+// anchorAudit logs the durable audit head in the WAL if it advanced since
+// the last anchor (every mutation record also carries it).
+func (e *Engine) anchorAudit(ctx context.Context) error {
+	e.anchorMu.Lock()
+	defer e.anchorMu.Unlock()
+	head := e.auditDurable.Load()
+	if head <= e.auditAnchored {
+		return nil
+	}
+	if _, err := e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
+		return &record{Type: recAuditAnchor}, nil
+	}); err != nil {
+		return err
+	}
+	e.auditAnchored = head
+	return nil
+}
+
+// auditDamaged is the operation of the entry the engine appends when it
+// finds at open that acknowledged audit entries are missing.
+const auditDamaged = "AuditStreamDamaged"
 
 // AuditEntries calls fn for every durable audit entry with Seq >= from, in
 // order.
@@ -182,6 +230,9 @@ func (e *Engine) VerifyAudit(ctx context.Context) (*AuditReport, error) {
 		}
 		if h != ent.Hash {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("entry %d: content does not match its hash (the entry was altered)", ent.Seq))
+		}
+		if ent.Operation == auditDamaged {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("entry %d: %s", ent.Seq, ent.Detail))
 		}
 		prev, want = ent.Hash, want+1
 		rep.Head = ent.Hash

@@ -62,6 +62,11 @@ type Engine struct {
 	indexErr chan error // Pebble background errors (buffered 1)
 
 	audit *auditLog
+	// auditDurable is the newest audit entry known durable; every WAL
+	// record carries it (record.AuditSeq) as an anchor.
+	auditDurable  atomic.Uint64
+	auditAnchored uint64 // guarded by anchorMu
+	anchorMu      sync.Mutex
 
 	// buckets caches bucket configurations (read on every request).
 	bucketsMu  sync.RWMutex
@@ -302,6 +307,7 @@ func (e *Engine) commit(ctx context.Context, build func(now time.Time, seq uint6
 		return nil, err
 	}
 	rec.Time = now.UnixNano()
+	rec.AuditSeq = e.auditDurable.Load()
 	payload, err := encodeRecord(rec)
 	if err != nil {
 		e.mu.Unlock()
@@ -395,6 +401,12 @@ const closeFlushTimeout = 5 * time.Second
 // Close stops background work, persists the clock high-water mark and
 // closes the index, WAL and segments.
 func (e *Engine) Close() error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	// Anchor the audit head in the WAL so that a damaged audit stream is
+	// detected at the next open (best effort: a failed engine cannot log).
+	_ = e.anchorAudit(context.Background())
 	if !e.closed.CompareAndSwap(false, true) {
 		return ErrClosed
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -105,6 +106,9 @@ func (e *Engine) clockLoop() {
 		case <-t.C:
 			if err := e.persistClock(); err != nil {
 				e.log.Error("engine: persist clock high-water mark", "err", err)
+			}
+			if err := e.anchorAudit(context.Background()); err != nil {
+				e.log.Error("engine: anchor audit head", "err", err)
 			}
 		}
 	}

@@ -32,6 +32,7 @@ const (
 var (
 	keyApplied  = []byte("Mapplied")
 	keyLastTime = []byte("Mlasttime")
+	keyAuditSeq = []byte("Mauditseq")
 )
 
 func appendEscaped(dst []byte, s string) []byte {

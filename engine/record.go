@@ -98,12 +98,13 @@ const (
 	recUploadAbort      recType = 12
 	recRelocate         recType = 13 // compaction moved extents
 	recBucketPolicy     recType = 14 // bucket policy set or deleted
+	recAuditAnchor      recType = 15 // no mutation: records the durable audit head
 )
 
 func (t recType) String() string {
 	names := [...]string{"?", "bucket-create", "bucket-delete", "bucket-versioning", "bucket-lock-config",
 		"put", "remove", "retention", "legal-hold", "upload-create", "upload-part", "upload-complete",
-		"upload-abort", "relocate", "bucket-policy"}
+		"upload-abort", "relocate", "bucket-policy", "audit-anchor"}
 	if int(t) < len(names) {
 		return names[t]
 	}
@@ -116,6 +117,10 @@ func (t recType) String() string {
 type record struct {
 	Type recType `json:"t"`
 	Time int64   `json:"ts"` // judged time of the mutation, unix ns
+	// AuditSeq is the newest audit entry known durable when the record was
+	// logged. The index keeps the maximum, so an audit stream that later
+	// holds fewer entries was damaged (see openAudit).
+	AuditSeq uint64 `json:"as,omitempty"`
 	// Bucket-level fields.
 	Bucket     string            `json:"b,omitempty"`
 	BucketInfo *BucketInfo       `json:"bi,omitempty"`

@@ -176,6 +176,10 @@ var adminErrorTable = []struct {
 	{sigv4.ErrSignatureDoesNotMatch, "SignatureDoesNotMatch", http.StatusForbidden},
 	{sigv4.ErrRequestTimeTooSkewed, "RequestTimeTooSkewed", http.StatusForbidden},
 	{sigv4.ErrAuthorizationHeaderMalformed, "AuthorizationHeaderMalformed", http.StatusForbidden},
+	// A request body that does not match what was signed (policy uploads).
+	{sigv4.ErrContentSHA256Mismatch, "XAmzContentSHA256Mismatch", http.StatusBadRequest},
+	{sigv4.ErrIncompleteBody, "IncompleteBody", http.StatusBadRequest},
+	{sigv4.ErrMalformedChunk, "MalformedChunk", http.StatusBadRequest},
 }
 
 // adminErrorOf returns the code and status of err.

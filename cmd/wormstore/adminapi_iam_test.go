@@ -270,7 +270,8 @@ func TestAdminAPIUsers(t *testing.T) {
 	// …and match its signed hash.
 	sum := sha256.Sum256([]byte("other"))
 	st, b = at.callBody(t, http.MethodPut, "users/alice/policies/x", doc, hex.EncodeToString(sum[:]))
-	require.NotEqual(t, http.StatusOK, st, "%s", b)
+	require.Equal(t, http.StatusBadRequest, st, "%s", b)
+	require.Equal(t, "XAmzContentSHA256Mismatch", decodeAPIError(t, b).Code)
 	st, _, b = at.call(t, http.MethodGet, "users/alice/policies/x", nil)
 	require.Equal(t, http.StatusNotFound, st, "%s", b)
 

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wormstore/wormstore/iam"
@@ -191,7 +190,7 @@ func (c *Console) authorize(r *http.Request, who principal, action, resource str
 	var resPolicies []*iam.Policy
 	if b := bucketOf(resource); b != "" {
 		if bi, err := c.eng.Bucket(r.Context(), b); err == nil && bi.Policy != "" {
-			pol, err := c.policies.get(bi.Policy)
+			pol, err := c.policies.BucketPolicy(bi.Policy)
 			if err != nil {
 				return fmt.Errorf("console: bucket policy of %s: %w", b, err)
 			}
@@ -220,30 +219,4 @@ func bucketOf(arn string) string {
 	}
 	b, _, _ = strings.Cut(b, "/")
 	return b
-}
-
-// policyCache keeps parsed bucket policies by document.
-type policyCache struct {
-	mu sync.Mutex
-	m  map[string]*iam.Policy // guarded by mu
-}
-
-func (pc *policyCache) get(doc string) (*iam.Policy, error) {
-	pc.mu.Lock()
-	p, ok := pc.m[doc]
-	pc.mu.Unlock()
-	if ok {
-		return p, nil
-	}
-	p, err := iam.ParseBucketPolicy([]byte(doc))
-	if err != nil {
-		return nil, err
-	}
-	pc.mu.Lock()
-	if pc.m == nil || len(pc.m) >= 256 {
-		pc.m = map[string]*iam.Policy{}
-	}
-	pc.m[doc] = p
-	pc.mu.Unlock()
-	return p, nil
 }

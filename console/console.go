@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/iam"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 )
 
@@ -85,7 +86,7 @@ type Console struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 
-	policies policyCache
+	policies iam.PolicyCache
 
 	mu       sync.Mutex
 	sessions map[string]*session    // guarded by mu

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wormstore/wormstore/iam"
@@ -28,36 +27,6 @@ var bodyCheckedOps = map[string]bool{
 	"PutObjectLegalHold": true,
 	"PutObjectRetention": true,
 	"DeleteObjects":      true,
-}
-
-// policyCache keeps parsed bucket policies by document, so a request does
-// not parse the bucket's policy again.
-type policyCache struct {
-	mu sync.Mutex
-	m  map[string]*iam.Policy // guarded by mu
-}
-
-// maxCachedPolicies bounds policyCache; it is emptied when full.
-const maxCachedPolicies = 256
-
-func (c *policyCache) get(doc string) (*iam.Policy, error) {
-	c.mu.Lock()
-	p, ok := c.m[doc]
-	c.mu.Unlock()
-	if ok {
-		return p, nil
-	}
-	p, err := iam.ParseBucketPolicy([]byte(doc))
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxCachedPolicies {
-		c.m = map[string]*iam.Policy{}
-	}
-	c.m[doc] = p
-	c.mu.Unlock()
-	return p, nil
 }
 
 // resolvePrincipal sets rq.principal after SigV4 verification. Without a
@@ -157,7 +126,7 @@ func (rq *request) allowed(action, bucket, resource string, ctx map[string][]str
 	var resPolicies []*iam.Policy
 	if bucket != "" {
 		if bi, err := rq.s.eng.Bucket(rq.ctx, bucket); err == nil && bi.Policy != "" {
-			p, err := rq.s.policies.get(bi.Policy)
+			p, err := rq.s.policies.BucketPolicy(bi.Policy)
 			if err != nil {
 				return false, err
 			}

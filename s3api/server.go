@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/iam"
 	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api/s3err"
 	"github.com/wormstore/wormstore/s3api/s3xml"
@@ -80,7 +81,7 @@ type Server struct {
 	routes   map[routeKey]route
 	// principals is nil when everyone is root.
 	principals PrincipalStore
-	policies   policyCache
+	policies   iam.PolicyCache
 }
 
 // New returns a Server for cfg.

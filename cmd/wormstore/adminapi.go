@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/iam"
 	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 	"github.com/wormstore/wormstore/segment"
@@ -168,6 +169,12 @@ var adminErrorTable = []struct {
 	status int
 }{
 	{engine.ErrNoSuchBucket, "NoSuchBucket", http.StatusNotFound},
+	{identity.ErrNoSuchUser, "NoSuchUser", http.StatusNotFound},
+	{identity.ErrNoSuchAccessKey, "NoSuchAccessKey", http.StatusNotFound},
+	{identity.ErrNoSuchPolicy, "NoSuchPolicy", http.StatusNotFound},
+	{identity.ErrUserExists, "UserAlreadyExists", http.StatusConflict},
+	{identity.ErrInvalidName, "InvalidName", http.StatusBadRequest},
+	{iam.ErrMalformedPolicy, "MalformedPolicy", http.StatusBadRequest},
 	{engine.ErrClosed, "ServerShuttingDown", http.StatusServiceUnavailable},
 	{engine.ErrFailed, "EngineFailed", http.StatusServiceUnavailable},
 	{context.Canceled, "Canceled", http.StatusServiceUnavailable},

@@ -13,35 +13,12 @@ import (
 // identityBackend is the iamBackend of an *identity.Store.
 type identityBackend struct{ s *identity.Store }
 
-// identityErrorTable maps identity store errors to API errors; the first
-// row whose error matches (errors.Is) wins.
-var identityErrorTable = []struct {
-	err    error
-	code   string
-	status int
-}{
-	{identity.ErrNoSuchUser, "NoSuchUser", http.StatusNotFound},
-	{identity.ErrNoSuchAccessKey, "NoSuchAccessKey", http.StatusNotFound},
-	{identity.ErrNoSuchPolicy, "NoSuchPolicy", http.StatusNotFound},
-	{identity.ErrUserExists, "UserAlreadyExists", http.StatusConflict},
-	{identity.ErrInvalidName, "InvalidName", http.StatusBadRequest},
-	{iam.ErrMalformedPolicy, "MalformedPolicy", http.StatusBadRequest},
-}
-
-// identityError returns err as an *adminError when a client caused it.
+// identityError gives a malformed policy the parser's message; every other
+// identity error is mapped by adminErrorTable.
 func identityError(err error) error {
-	if err == nil {
-		return nil
-	}
-	for _, row := range identityErrorTable {
-		if errors.Is(err, row.err) {
-			msg := err.Error()
-			var me *iam.MalformedError
-			if errors.As(err, &me) {
-				msg = "malformed policy: " + me.Msg
-			}
-			return &adminError{row.status, row.code, msg}
-		}
+	var me *iam.MalformedError
+	if errors.As(err, &me) {
+		return &adminError{http.StatusBadRequest, "MalformedPolicy", "malformed policy: " + me.Msg}
 	}
 	return err
 }

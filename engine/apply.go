@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,8 @@ type getter interface {
 	Get(key []byte) ([]byte, io.Closer, error)
 }
 
-// getJSON loads a JSON value; found is false when the key is absent.
+// getJSON loads an index value (encoded by encodeIndexValue); found is
+// false when the key is absent.
 func getJSON(g getter, key []byte, v any) (found bool, err error) {
 	raw, c, err := g.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -27,14 +27,15 @@ func getJSON(g getter, key []byte, v any) (found bool, err error) {
 		return false, err
 	}
 	defer c.Close()
-	if err := json.Unmarshal(raw, v); err != nil {
-		return false, fmt.Errorf("%w: index value of %q: %v", ErrCorrupt, key, err)
+	if err := decodeIndexValue(key, raw, v); err != nil {
+		return false, err
 	}
 	return true, nil
 }
 
+// setJSON stores an index value in its pinned encoding (record_wire.go).
 func setJSON(b *pebble.Batch, key []byte, v any) error {
-	raw, err := json.Marshal(v)
+	raw, err := encodeIndexValue(v)
 	if err != nil {
 		return err
 	}
@@ -220,9 +221,4 @@ func applyMove(b *pebble.Batch, m move) error {
 	return setJSON(b, k, &p)
 }
 
-func unmarshalIndex(key, raw []byte, v any) error {
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("%w: index value of %q: %v", ErrCorrupt, key, err)
-	}
-	return nil
-}
+func unmarshalIndex(key, raw []byte, v any) error { return decodeIndexValue(key, raw, v) }

@@ -34,7 +34,9 @@ func (r Retention) ActiveAt(now time.Time) bool {
 }
 
 // LockState is the folded lock state of one version: the latest retention
-// record and the latest legal-hold record.
+// record and the latest legal-hold record. Its json tags (and Retention's)
+// are the audit log's and the API's encoding; the WAL and the index use
+// wireLockStateV1 (record_wire.go), so changing them cannot unlock a version.
 type LockState struct {
 	Retention    Retention `json:"r"`
 	LegalHold    bool      `json:"h,omitempty"`

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -19,7 +18,8 @@ const (
 	VersioningSuspended Versioning = "Suspended"
 )
 
-// BucketInfo describes a bucket.
+// BucketInfo describes a bucket. Its json tags are the admin API's output,
+// not the on-disk format (that is wireBucketV1 in record_wire.go).
 type BucketInfo struct {
 	Name             string            `json:"n"`
 	Created          time.Time         `json:"c"`
@@ -31,22 +31,23 @@ type BucketInfo struct {
 	Policy string `json:"p,omitempty"`
 }
 
-// version is the index value of one version or delete marker.
+// version is one version or delete marker, as the index holds it. Its
+// on-disk form is wireVersionV1 (record_wire.go); this type may change.
 type version struct {
-	Seq          uint64            `json:"s"`
-	Null         bool              `json:"nl,omitempty"`
-	DeleteMarker bool              `json:"dm,omitempty"`
-	Size         int64             `json:"z,omitempty"`
-	ETag         string            `json:"e,omitempty"`
-	ModTime      int64             `json:"t"`
-	ContentType  string            `json:"ct,omitempty"`
-	UserMeta     map[string]string `json:"um,omitempty"`
-	Headers      map[string]string `json:"hd,omitempty"`
-	Checksums    map[string]string `json:"ck,omitempty"`
-	ChecksumType string            `json:"cty,omitempty"`
-	Extents      []segment.Extent  `json:"x,omitempty"`
-	Parts        []PartInfo        `json:"p,omitempty"`
-	Lock         LockState         `json:"lk"`
+	Seq          uint64
+	Null         bool
+	DeleteMarker bool
+	Size         int64
+	ETag         string
+	ModTime      int64
+	ContentType  string
+	UserMeta     map[string]string
+	Headers      map[string]string
+	Checksums    map[string]string
+	ChecksumType string
+	Extents      []segment.Extent
+	Parts        []PartInfo
+	Lock         LockState
 }
 
 func (v *version) id() string {
@@ -58,26 +59,26 @@ func (v *version) id() string {
 
 // upload is the index value of an in-progress multipart upload.
 type upload struct {
-	Seq       uint64     `json:"s"`
-	Key       string     `json:"k"`
-	Initiated int64      `json:"t"`
-	Opts      PutOptions `json:"o"`
+	Seq       uint64
+	Key       string
+	Initiated int64
+	Opts      PutOptions
 }
 
 // part is the index value of a staged part.
 type part struct {
 	PartInfo
-	Extents []segment.Extent `json:"x,omitempty"`
+	Extents []segment.Extent
 }
 
 // PartInfo describes an uploaded part, and the parts of a completed
 // multipart object.
 type PartInfo struct {
-	Number    int               `json:"n"`
-	Size      int64             `json:"z"`
-	ETag      string            `json:"e"`
-	ModTime   time.Time         `json:"t"`
-	Checksums map[string]string `json:"ck,omitempty"`
+	Number    int
+	Size      int64
+	ETag      string
+	ModTime   time.Time
+	Checksums map[string]string
 }
 
 // recType names a WAL record kind. Do not change the values: they are on disk.
@@ -113,68 +114,47 @@ func (t recType) String() string {
 
 // record is one WAL payload: a metadata mutation. It carries everything its
 // application needs, so replaying the log reproduces the index exactly.
-// Encoded as JSON after a one-byte format version.
+// In memory only: the WAL holds it as wireRecordV1 (record_wire.go), so a
+// change here cannot change the format silently.
 type record struct {
-	Type recType `json:"t"`
-	Time int64   `json:"ts"` // judged time of the mutation, unix ns
+	Type recType
+	Time int64 // judged time of the mutation, unix ns
 	// AuditSeq is the newest audit entry known durable when the record was
 	// logged. The index keeps the maximum, so an audit stream that later
 	// holds fewer entries was damaged (see openAudit).
-	AuditSeq uint64 `json:"as,omitempty"`
+	AuditSeq uint64
 	// Bucket-level fields.
-	Bucket     string            `json:"b,omitempty"`
-	BucketInfo *BucketInfo       `json:"bi,omitempty"`
-	Versioning Versioning        `json:"v,omitempty"`
-	Default    *DefaultRetention `json:"d,omitempty"`
-	Policy     string            `json:"pol,omitempty"`
+	Bucket     string
+	BucketInfo *BucketInfo
+	Versioning Versioning
+	Default    *DefaultRetention
+	Policy     string
 	// Object-level fields.
-	Key     string   `json:"k,omitempty"`
-	Seq     uint64   `json:"s,omitempty"` // target version (remove, retention, legal hold)
-	Version *version `json:"ver,omitempty"`
+	Key     string
+	Seq     uint64 // target version (remove, retention, legal hold)
+	Version *version
 	// Replaces lists versions removed by this put (the previous null
 	// version).
-	Replaces  []uint64   `json:"rp,omitempty"`
-	Bypass    bool       `json:"by,omitempty"` // a governance bypass was exercised
-	Retention *Retention `json:"r,omitempty"`
-	Prev      *LockState `json:"pv,omitempty"` // lock state before a lock change (audit)
-	LegalHold *bool      `json:"h,omitempty"`
+	Replaces  []uint64
+	Bypass    bool // a governance bypass was exercised
+	Retention *Retention
+	Prev      *LockState // lock state before a lock change (audit)
+	LegalHold *bool
 	// Multipart fields.
-	Upload  *upload `json:"u,omitempty"`
-	Part    *part   `json:"p,omitempty"`
-	UpSeq   uint64  `json:"us,omitempty"`
-	Discard []int   `json:"dp,omitempty"` // part numbers not used by Complete (informational)
+	Upload  *upload
+	Part    *part
+	UpSeq   uint64
+	Discard []int // part numbers not used by Complete (informational)
 	// Relocation.
-	Moves []move `json:"mv,omitempty"`
+	Moves []move
 }
 
 // move relocates one extent of a version (Part == 0) or of a staged part.
 type move struct {
-	Bucket string           `json:"b,omitempty"`
-	Key    string           `json:"k,omitempty"`
-	Seq    uint64           `json:"s,omitempty"` // version seq, or upload seq for parts
-	Part   int              `json:"pn,omitempty"`
-	Old    segment.Extent   `json:"o"`
-	New    []segment.Extent `json:"n"`
-}
-
-// recordFormat is the leading byte of every encoded record. Do not change.
-const recordFormat = 1
-
-func encodeRecord(r *record) ([]byte, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte{recordFormat}, b...), nil
-}
-
-func decodeRecord(p []byte) (*record, error) {
-	if len(p) == 0 || p[0] != recordFormat {
-		return nil, fmt.Errorf("%w: unknown record format", ErrCorrupt)
-	}
-	var r record
-	if err := json.Unmarshal(p[1:], &r); err != nil {
-		return nil, fmt.Errorf("%w: record: %v", ErrCorrupt, err)
-	}
-	return &r, nil
+	Bucket string
+	Key    string
+	Seq    uint64 // version seq, or upload seq for parts
+	Part   int
+	Old    segment.Extent
+	New    []segment.Extent
 }

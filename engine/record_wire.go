@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wormstore/wormstore/segment"
 )
@@ -204,9 +206,16 @@ type wireMoveV1 struct {
 	New    []wireExtentV1 `json:"n"`
 }
 
-// encodeRecord returns the WAL payload of r in the current format.
+// encodeRecord returns the WAL payload of r in the current format. It
+// refuses (ErrInvalidArgument) a record with a string that is not valid
+// UTF-8: encoding/json would replace the bad bytes with U+FFFD, so the
+// record would replay to a different key or value than the one applied.
 func encodeRecord(r *record) ([]byte, error) {
-	b, err := json.Marshal(recordToWire(r))
+	w := recordToWire(r)
+	if path := invalidUTF8(reflect.ValueOf(w), "record"); path != "" {
+		return nil, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidArgument, path)
+	}
+	b, err := json.Marshal(w)
 	if err != nil {
 		return nil, fmt.Errorf("engine: encode %s record: %w", r.Type, err)
 	}
@@ -229,6 +238,44 @@ func decodeRecord(p []byte) (*record, error) {
 		return nil, fmt.Errorf("%w: wal record format byte 0", ErrCorrupt)
 	}
 	return nil, fmt.Errorf("%w: wal record format %d, this binary understands up to %d; upgrade wormstore", ErrFormatTooNew, p[0], recordFormat)
+}
+
+// invalidUTF8 returns the path of the first string (or map key) under v
+// that is not valid UTF-8, or "".
+func invalidUTF8(v reflect.Value, path string) string {
+	switch v.Kind() {
+	case reflect.String:
+		if !utf8.ValidString(v.String()) {
+			return path
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return invalidUTF8(v.Elem(), path)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if p := invalidUTF8(v.Field(i), path+"."+v.Type().Field(i).Name); p != "" {
+				return p
+			}
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			if p := invalidUTF8(v.Index(i), path); p != "" {
+				return p
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if p := invalidUTF8(it.Key(), path+" key"); p != "" {
+				return p
+			}
+			if p := invalidUTF8(it.Value(), path); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // decodeStrict unmarshals one JSON value into v, refusing unknown fields

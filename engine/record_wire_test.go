@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -420,4 +421,21 @@ func TestDecodeRecordStrict(t *testing.T) {
 	_, err := decodeRecord(golden)
 	require.NoError(t, err)
 	require.ErrorIs(t, decodeIndexValue([]byte("k"), []byte(`{"s":1,"t":2,"lk":{"r":{"u":"0001-01-01T00:00:00Z"}},"lock":{}}`), &version{}), ErrCorrupt)
+}
+
+// TestPutRefusesInvalidUTF8 checks that a key or value encoding/json would
+// rewrite (invalid UTF-8 becomes U+FFFD) is refused before it reaches the
+// WAL; before, the version silently moved to another key after a rebuild.
+func TestPutRefusesInvalidUTF8(t *testing.T) {
+	e := openTest(t, testOptions(vfs.NewMem(), newFakeClock()))
+	ctx := context.Background()
+	require.NoError(t, e.CreateBucket(ctx, "b", CreateBucketOptions{}))
+	_, err := e.PutObject(ctx, "b", "a\xffb", strings.NewReader("x"), PutOptions{Size: 1})
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	_, err = e.PutObject(ctx, "b", "k", strings.NewReader("x"), PutOptions{Size: 1, UserMeta: map[string]string{"m": "\xc3"}})
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	_, err = e.StatObject(ctx, "b", "a\ufffdb", "")
+	require.ErrorIs(t, err, ErrNoSuchKey)
+	_, err = e.PutObject(ctx, "b", "2026/é", strings.NewReader("x"), PutOptions{Size: 1})
+	require.NoError(t, err)
 }

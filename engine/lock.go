@@ -87,6 +87,18 @@ func (d DefaultRetention) Apply(t time.Time) Retention {
 // mark) and the current state, and gets nil or an error wrapping
 // ErrObjectLocked / ErrInvalidRetention.
 
+// checkUntil checks that a retain-until date lies after now and can be
+// stored: the WAL writes dates as RFC 3339, which has four-digit years.
+func checkUntil(now, until time.Time) error {
+	if !now.Before(until) {
+		return fmt.Errorf("%w: retain-until date %s must be in the future", ErrInvalidRetention, until.UTC().Format(time.RFC3339))
+	}
+	if until.UTC().Year() > 9999 {
+		return fmt.Errorf("%w: retain-until date %s is after year 9999", ErrInvalidRetention, until.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 // checkDelete decides whether a version in state l may be removed at now.
 // It reports whether a governance bypass was exercised, so the caller can
 // record it.
@@ -109,13 +121,23 @@ func checkDelete(now time.Time, l LockState, bypass bool) (usedBypass bool, err 
 
 // checkRetention decides whether retention may change from old to next at
 // now. next.Mode == ModeNone removes retention. It reports whether a
-// governance bypass was exercised.
+// governance bypass was exercised. While old is in force:
+//
+//	old \ next     GOVERNANCE later/same   GOVERNANCE earlier   COMPLIANCE later/same   COMPLIANCE earlier   none
+//	COMPLIANCE     denied                  denied               allowed                 denied               denied
+//	GOVERNANCE     allowed                 bypass               bypass                  bypass               bypass
+//
+// ("bypass": allowed only with a governance bypass, which is then
+// recorded; "denied": ErrObjectLocked even with bypass). Expired or absent
+// retention may be replaced by anything valid.
 func checkRetention(now time.Time, old Retention, next Retention, bypass bool) (usedBypass bool, err error) {
 	if next.Mode != ModeNone && !next.Mode.Valid() {
 		return false, fmt.Errorf("%w: mode %q must be GOVERNANCE or COMPLIANCE", ErrInvalidRetention, next.Mode)
 	}
-	if next.Mode != ModeNone && !now.Before(next.Until) {
-		return false, fmt.Errorf("%w: retain-until date %s must be in the future", ErrInvalidRetention, next.Until.UTC().Format(time.RFC3339))
+	if next.Mode != ModeNone {
+		if err := checkUntil(now, next.Until); err != nil {
+			return false, err
+		}
 	}
 	if !old.ActiveAt(now) {
 		return false, nil
@@ -131,13 +153,21 @@ func checkRetention(now time.Time, old Retention, next Retention, bypass bool) (
 		}
 		return false, nil
 	case ModeGovernance:
-		// Extending, or tightening to COMPLIANCE with a date no earlier,
-		// needs no bypass; anything weaker does.
-		if extends {
+		// Only extending a GOVERNANCE retention in GOVERNANCE mode needs
+		// no bypass. Shortening, removing, and changing the mode to
+		// COMPLIANCE (at any date) alter the lock settings, which AWS
+		// allows only with a governance bypass (403 AccessDenied without):
+		// otherwise a writer with s3:PutObjectRetention but no bypass
+		// permission could make data undeletable even by the administrator.
+		if extends && next.Mode == ModeGovernance {
 			return false, nil
 		}
 		if !bypass {
-			return false, &LockedError{Reason: fmt.Sprintf("GOVERNANCE retention until %s: shortening or removing requires bypass", old.Until.UTC().Format(time.RFC3339))}
+			what := "shortening or removing"
+			if next.Mode == ModeCompliance {
+				what = "changing the mode to COMPLIANCE"
+			}
+			return false, &LockedError{Reason: fmt.Sprintf("GOVERNANCE retention until %s: %s requires bypass", old.Until.UTC().Format(time.RFC3339), what)}
 		}
 		return true, nil
 	}

@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/stretchr/testify/require"
 )
 
@@ -61,6 +64,8 @@ func TestCheckRetention(t *testing.T) {
 		{"past date", none, c(past), false, ErrInvalidRetention, false},
 		{"now is not future", none, g(now), false, ErrInvalidRetention, false},
 		{"bad mode", none, Retention{"FOREVER", later}, false, ErrInvalidRetention, false},
+		{"year 10000 cannot be stored", none, c(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)), false, ErrInvalidRetention, false},
+		{"year 9999 is fine", none, c(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)), false, nil, false},
 		{"compliance extend", c(sooner), c(later), false, nil, false},
 		{"compliance same date", c(sooner), c(sooner), false, nil, false},
 		{"compliance shorten", c(later), c(sooner), false, ErrObjectLocked, false},
@@ -69,8 +74,15 @@ func TestCheckRetention(t *testing.T) {
 		{"compliance remove", c(sooner), none, true, ErrObjectLocked, false},
 		{"compliance expired may change", c(past), g(sooner), false, nil, false},
 		{"governance extend", g(sooner), g(later), false, nil, false},
-		{"governance to compliance later", g(sooner), c(later), false, nil, false},
+		// Changing GOVERNANCE to COMPLIANCE alters the lock settings: AWS
+		// answers 403 AccessDenied without the bypass header (issue 10).
+		{"governance to compliance later", g(sooner), c(later), false, ErrObjectLocked, false},
+		{"governance to compliance same date", g(sooner), c(sooner), false, ErrObjectLocked, false},
+		{"governance to compliance later with bypass", g(sooner), c(later), true, nil, true},
 		{"governance to compliance sooner", g(later), c(sooner), false, ErrObjectLocked, false},
+		{"governance to compliance sooner with bypass", g(later), c(sooner), true, nil, true},
+		{"governance expired to compliance", g(past), c(sooner), false, nil, false},
+		{"governance extend with bypass records no bypass", g(sooner), g(later), true, nil, false},
 		{"governance shorten", g(later), g(sooner), false, ErrObjectLocked, false},
 		{"governance shorten with bypass", g(later), g(sooner), true, nil, true},
 		{"governance remove", g(later), none, false, ErrObjectLocked, false},
@@ -96,4 +108,22 @@ func TestDefaultRetention(t *testing.T) {
 	for _, bad := range []DefaultRetention{{Mode: ModeCompliance}, {Mode: "X", Days: 1}, {Mode: ModeCompliance, Days: 1, Years: 1}, {Mode: ModeCompliance, Days: -1}, {Mode: ModeCompliance, Years: 101}} {
 		require.True(t, errors.Is(bad.Validate(), ErrInvalidRetention), "%+v", bad)
 	}
+}
+
+// TestRetainUntilYear10000 checks that a date the WAL cannot store is an
+// invalid retention (400), not an encoding failure (500), on every path
+// that sets one.
+func TestRetainUntilYear10000(t *testing.T) {
+	ctx := context.Background()
+	e := openTest(t, testOptions(vfs.NewMem(), newFakeClock()))
+	require.NoError(t, e.CreateBucket(ctx, "b", CreateBucketOptions{ObjectLock: true}))
+	far := &Retention{Mode: ModeCompliance, Until: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	_, err := e.PutObject(ctx, "b", "k", strings.NewReader("x"), PutOptions{Size: 1, Retention: far})
+	require.ErrorIs(t, err, ErrInvalidRetention)
+	_, err = e.CreateMultipartUpload(ctx, "b", "m", PutOptions{Retention: far})
+	require.ErrorIs(t, err, ErrInvalidRetention)
+	_, err = e.PutObject(ctx, "b", "k", strings.NewReader("x"), PutOptions{Size: 1})
+	require.NoError(t, err)
+	_, _, err = e.PutObjectRetention(ctx, "b", "k", "", *far, false)
+	require.ErrorIs(t, err, ErrInvalidRetention)
 }

@@ -253,8 +253,8 @@ func checkLockOptions(bi *BucketInfo, opts *PutOptions, now time.Time) error {
 		if !r.Mode.Valid() {
 			return fmt.Errorf("%w: mode %q must be GOVERNANCE or COMPLIANCE", ErrInvalidRetention, r.Mode)
 		}
-		if !now.Before(r.Until) {
-			return fmt.Errorf("%w: retain-until date %s must be in the future", ErrInvalidRetention, r.Until.UTC().Format(time.RFC3339))
+		if err := checkUntil(now, r.Until); err != nil {
+			return err
 		}
 	}
 	return nil

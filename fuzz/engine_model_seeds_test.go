@@ -232,6 +232,19 @@ func engineModelSeeds() map[string][]byte {
 			sRetention(sLocked, kB, false, engine.ModeCompliance, vLatest, uOld),
 			sDeleteVersion(sLocked, kB, true, vIdx(0)),
 			sDeleteVersion(sLocked, kB, true, vIdx(1)), sCrash()),
+		// Issue 10: raising GOVERNANCE to COMPLIANCE alters the lock and
+		// needs bypass, at any date; with bypass it makes the version
+		// undeletable even with bypass.
+		"governance-to-compliance-needs-bypass": seedInput(0,
+			sPut(sLocked, kB, engine.ModeGovernance, false, 1000, uDay),
+			sRetention(sLocked, kB, false, engine.ModeCompliance, vLatest, uOldPlusDay),
+			sRetention(sLocked, kB, false, engine.ModeCompliance, vLatest, uOld),
+			sRetention(sLocked, kB, false, engine.ModeGovernance, vLatest, uOldPlusHour),
+			sCrash(), sRetention(sLocked, kB, false, engine.ModeCompliance, vLatest, uOldPlusDay),
+			sRetention(sLocked, kB, true, engine.ModeCompliance, vLatest, uOldPlusHour),
+			sDeleteVersion(sLocked, kB, true, vIdx(0)), sCrash(),
+			sRetention(sLocked, kB, true, engine.ModeGovernance, vLatest, uOldPlusDay),
+			sDeleteVersion(sLocked, kB, true, vIdx(0))),
 		"legal-hold": seedInput(0,
 			sPut(sLocked, kAB, "", true, 4097, 0), sDeleteVersion(sLocked, kAB, true, vIdx(0)),
 			sHold(sLocked, kAB, true, vLatest), sCrash(),

@@ -871,9 +871,10 @@ func (b *mBucket) lockTarget(k int, vid string) (int, error) {
 // checkRetentionChange is the model's rule for changing retention from old
 // to next at now (S3 Object Lock as the engine documents it): COMPLIANCE
 // may only be extended, never weakened or removed, bypass or not;
-// GOVERNANCE may be extended or raised to COMPLIANCE (no earlier date)
-// freely, and shortened or removed only with bypass. Expired retention may
-// be replaced by anything. A new date must lie in the future.
+// GOVERNANCE may be extended in GOVERNANCE mode freely, and shortened,
+// removed or changed to COMPLIANCE (at any date) only with bypass, as AWS
+// answers 403 AccessDenied otherwise. Expired retention may be replaced by
+// anything. A new date must lie in the future and in a four-digit year.
 func checkRetentionChange(now time.Time, old, next engine.Retention, bypass bool) error {
 	if next.Mode != "" && !next.Mode.Valid() {
 		return engine.ErrInvalidRetention
@@ -891,7 +892,7 @@ func checkRetentionChange(now time.Time, old, next engine.Retention, bypass bool
 			return engine.ErrObjectLocked
 		}
 	case engine.ModeGovernance:
-		if !extends && !bypass {
+		if !(extends && next.Mode == engine.ModeGovernance) && !bypass {
 			return engine.ErrObjectLocked
 		}
 	}

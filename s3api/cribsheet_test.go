@@ -116,6 +116,7 @@ func TestCribSheet(t *testing.T) {
 			hdr: http.Header{"X-Amz-Bypass-Governance-Retention": {"true"}}, wantStatus: 403, wantCode: "AccessDenied"},
 		{name: "shorten GOVERNANCE without bypass", method: "PUT", path: "/locked/gov?retention&versionId=" + gov, body: retention("GOVERNANCE", earlier), wantStatus: 403, wantCode: "AccessDenied"},
 		{name: "delete GOVERNANCE version without bypass", method: "DELETE", path: "/locked/gov?versionId=" + gov, wantStatus: 403, wantCode: "AccessDenied"},
+		{name: "GOVERNANCE to COMPLIANCE without bypass", method: "PUT", path: "/locked/gov?retention&versionId=" + gov, body: retention("COMPLIANCE", later), wantStatus: 403, wantCode: "AccessDenied"},
 		{name: "extend COMPLIANCE", method: "PUT", path: "/locked/comp?retention&versionId=" + comp, body: retention("COMPLIANCE", later), wantStatus: 200},
 
 		// Bucket state.

@@ -94,16 +94,19 @@ func (e *Engine) persistClock() error {
 
 // clockLoop advances and persists the high-water mark while the engine
 // runs, so that even an idle server's clock cannot later be set back below
-// the time it was last seen running.
+// the time it was last seen running. It warns (once at open and once per
+// tick) while the clock is behind the mark; see clock.go.
 func (e *Engine) clockLoop() {
 	defer e.wg.Done()
 	t := time.NewTicker(e.opts.ClockPersistInterval)
 	defer t.Stop()
+	e.warnClockBehind() // at open: the mark now includes the WAL and CLOCK file
 	for {
 		select {
 		case <-e.stop:
 			return
 		case <-t.C:
+			e.warnClockBehind()
 			if err := e.persistClock(); err != nil {
 				e.log.Error("engine: persist clock high-water mark", "err", err)
 			}

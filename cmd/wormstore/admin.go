@@ -224,7 +224,11 @@ func adminHandler(m *metrics, ready *atomic.Bool, api *adminAPI) http.Handler {
 				return
 			}
 		}
-		w.Write([]byte("ready\n"))
+		body := "ready\n"
+		if api != nil {
+			body += api.readyWarnings() // reads and writes still work: stays 200
+		}
+		w.Write([]byte(body))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	if api != nil {

@@ -45,6 +45,7 @@ type adminCmd struct {
 	Audit    adminAuditCmd    `cmd:"" help:"Read and verify the tamper-evident audit stream."`
 	User     adminUserCmd     `cmd:"" help:"Manage users and their access keys."`
 	Policy   adminPolicyCmd   `cmd:"" help:"Manage users' identity policies."`
+	Clock    adminClockCmd    `cmd:"" help:"Show the server clock, the time high-water mark retention is judged at, and how far the clock is behind it."`
 }
 
 type adminBucketCmd struct {

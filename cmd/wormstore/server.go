@@ -193,6 +193,7 @@ func (c *serverCmd) Run(env *runEnv) error {
 		return err
 	}
 	m.registerEngine(eng)
+	m.registerClock(eng)
 	api.attach(eng)
 	api.attachIdentityStore(ids)
 	adminCreds.users.Store(ids) // users allowed admin actions may now sign in

@@ -39,7 +39,8 @@ func populate(t *testing.T, e *Engine, clock *fakeClock) {
 		put(t, e, "plain", fmt.Sprintf("k/%d", i%7), randBytes(i, 500+i*300))
 		v := put(t, e, "lk", fmt.Sprintf("l/%d", i%5), textBytes(i, 200+i*400))
 		if i%4 == 0 {
-			_, _, err := e.PutObjectRetention(ctx, "lk", v.Key, v.VersionID, Retention{ModeCompliance, clock.Now().Add(72 * time.Hour)}, false)
+			// Raising the default GOVERNANCE to COMPLIANCE needs bypass.
+			_, _, err := e.PutObjectRetention(ctx, "lk", v.Key, v.VersionID, Retention{ModeCompliance, clock.Now().Add(72 * time.Hour)}, true)
 			require.NoError(t, err)
 		}
 		if i%6 == 0 {

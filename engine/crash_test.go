@@ -313,7 +313,8 @@ func TestCrashPointsLockChanges(t *testing.T) {
 		ack.set(target)
 		return ack
 	}, func(e *Engine) error {
-		if _, _, err := e.PutObjectRetention(ctx, "lk", "k", target.vid, Retention{ModeCompliance, clock.Now().Add(48 * time.Hour)}, false); err != nil {
+		// GOVERNANCE to COMPLIANCE needs bypass.
+		if _, _, err := e.PutObjectRetention(ctx, "lk", "k", target.vid, Retention{ModeCompliance, clock.Now().Add(48 * time.Hour)}, true); err != nil {
 			return err
 		}
 		_, err := e.PutObjectLegalHold(ctx, "lk", "k", target.vid, true)

@@ -19,6 +19,11 @@ var (
 	// format version this package does not know.
 	ErrUnsupportedVersion = errors.New("wal: unsupported format version")
 
+	// ErrMissingRecords is returned by Open when the recovered log would end
+	// before Options.RequireLSN: records known durable are gone (a cut
+	// file, or damage that looks like a torn write). Open modified nothing.
+	ErrMissingRecords = errors.New("wal: log ends before a record known durable")
+
 	// ErrClosed is returned by operations on a closed Log.
 	ErrClosed = errors.New("wal: log closed")
 

@@ -31,6 +31,10 @@ func recoverDir(opts Options) ([]fileInfo, LSN, error) {
 	if ds.corrupt != nil {
 		return nil, 0, ds.corrupt
 	}
+	if last := ds.next - 1; last < opts.RequireLSN {
+		return nil, 0, fmt.Errorf("%w: %s ends at LSN %d, but LSN %d was durable; nothing was modified",
+			ErrMissingRecords, dir, last, opts.RequireLSN)
+	}
 	for _, name := range ds.tmps {
 		log.Info("wal: removing leftover temporary file", "segment", name)
 		if err := fs.Remove(fs.PathJoin(dir, name)); err != nil {

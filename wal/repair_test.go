@@ -95,3 +95,22 @@ func TestInspectTorn(t *testing.T) {
 			len(full)-offs[9]-recordHeaderSize, len(full)-3-offs[9]-recordHeaderSize)}, rep.Torn)
 	require.Len(t, readFile(t, crashed, crashed.PathJoin(testDir, names[1])), len(full)-3)
 }
+
+// TestRequireLSN: a log whose recovered end lies before RequireLSN is
+// refused before its torn-looking tail is cut.
+func TestRequireLSN(t *testing.T) {
+	fs, recs, names := twoFileLog(t)
+	full := readFile(t, fs, fs.PathJoin(testDir, names[1]))
+	for _, cut := range []int{len(full) - 1, recordOffsets(t, full)[9]} {
+		crashed := cloneMem(t, fs, names[1], full[:cut])
+		before := dirSnapshot(t, crashed)
+		_, err := Open(Options{FS: crashed, Dir: testDir, RequireLSN: 20})
+		require.ErrorIs(t, err, ErrMissingRecords)
+		require.ErrorContains(t, err, "ends at LSN 19, but LSN 20 was durable")
+		require.Equal(t, before, dirSnapshot(t, crashed))
+		l, err := Open(Options{FS: crashed, Dir: testDir, RequireLSN: 19})
+		require.NoError(t, err)
+		require.Equal(t, recs[:19], replayAll(t, l, 0))
+		require.NoError(t, l.Close())
+	}
+}

@@ -139,6 +139,15 @@ func TestAuditByteFlipDetected(t *testing.T) {
 	}
 	require.True(t, flipped)
 
+	// A damaged audit log is corruption, not a torn tail: Open refuses
+	// and names the recovery; the explicit recovery preserves the file
+	// and cuts the log, and the chain then records the loss.
+	_, err = Open(ctx, opts)
+	require.ErrorIs(t, err, ErrWALCorrupt)
+	require.ErrorContains(t, err, "/data/audit/")
+	require.ErrorContains(t, err, "wormstore recover --data /data --truncate-corrupt-wal")
+	_, err = Recover(ctx, opts, RecoverOptions{TruncateCorruptWAL: true})
+	require.NoError(t, err)
 	e, err = Open(ctx, opts)
 	require.NoError(t, err)
 	defer e.Close()

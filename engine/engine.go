@@ -81,30 +81,52 @@ type Engine struct {
 
 	bufs sync.Pool // *[]byte of copyBufSize, for writeData
 
+	// walEnd is the LSN the WAL_END file records as durable (see
+	// recover.go); guarded by mu after open.
+	walEnd uint64
+	// recovered says what an operator-requested recovery did (Recover).
+	recovered *RecoverResult
+
 	closed atomic.Bool
 	stop   chan struct{}
 	wg     sync.WaitGroup
 }
 
 // Open opens (creating if needed) the engine in opts.Dir and recovers it:
-// torn segment and WAL tails are truncated, the index is brought up to date
-// by replaying the WAL from the last applied record, or rebuilt from scratch
-// when it is missing or ahead of the log.
+// torn segment and WAL tails are truncated, and the index is brought up to
+// date by replaying the WAL from the last applied record, or rebuilt from
+// scratch when it is missing. Open never drops a record it cannot prove
+// unacknowledged: a WAL damaged in a way a torn write cannot explain is
+// ErrWALCorrupt, and a WAL that ends before the index's applied LSN or the
+// LSN recorded at the last clean shutdown is ErrWALBehindIndex; both leave
+// the log untouched and name the recovery command (see Recover).
 func Open(ctx context.Context, opts Options) (*Engine, error) {
-	return open(ctx, opts, false)
+	return open(ctx, opts, openMode{})
 }
 
 // Rebuild discards the index in opts.Dir and reconstructs it from the WAL.
-// The engine must not be open.
+// The engine must not be open. Like Open, it refuses a WAL that ends
+// before the last LSN known durable.
 func Rebuild(ctx context.Context, opts Options) error {
-	e, err := open(ctx, opts, true)
+	e, err := open(ctx, opts, openMode{forceRebuild: true})
 	if err != nil {
 		return err
 	}
 	return e.Close()
 }
 
-func open(ctx context.Context, opts Options, forceRebuild bool) (_ *Engine, err error) {
+// openMode selects the recovery decisions open may take.
+type openMode struct {
+	// forceRebuild discards the index and rebuilds it (Rebuild).
+	forceRebuild bool
+	// truncateCorruptWAL cuts a corrupt WAL at the damage (wal.Repair).
+	truncateCorruptWAL bool
+	// acceptWALBehind accepts a WAL shorter than the index or the WAL_END
+	// record and rebuilds the index from it.
+	acceptWALBehind bool
+}
+
+func open(ctx context.Context, opts Options, mode openMode) (_ *Engine, err error) {
 	opts.EnsureDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -142,20 +164,64 @@ func open(ctx context.Context, opts Options, forceRebuild bool) (_ *Engine, err 
 	if err != nil {
 		return nil, fmt.Errorf("engine: open segments: %w", err)
 	}
-	e.wal, err = wal.Open(wal.Options{
+	e.recovered = &RecoverResult{}
+	walOpts := wal.Options{
 		FS: fs, Dir: fs.PathJoin(opts.Dir, walDir), SegmentSize: opts.WALSegmentSize,
 		Logger: e.log, OnSync: opts.OnWALSync, BeforeSync: e.syncPending,
-	})
+	}
+	if mode.truncateCorruptWAL {
+		for _, sub := range []string{walDir, auditDir} {
+			d := fs.PathJoin(opts.Dir, sub)
+			rr, err := wal.Repair(wal.Options{FS: fs, Dir: d, Logger: e.log}, fs.PathJoin(d, quarantineSub))
+			if err != nil {
+				return nil, fmt.Errorf("engine: repair %s: %w", d, err)
+			}
+			if rr.Corrupt == nil {
+				continue
+			}
+			if sub == walDir {
+				e.recovered.WALRepair = rr
+			} else {
+				e.recovered.AuditRepair = rr
+			}
+			e.log.Warn("recovery: cut a corrupt log as the operator asked", "dir", d, "err", rr.Corrupt,
+				"dropped_from_lsn", uint64(rr.DroppedFrom), "dropped_to_lsn", uint64(rr.DroppedTo), "preserved", rr.Quarantined)
+		}
+	}
+	if e.walEnd, err = readWALEnd(e); err != nil && !mode.acceptWALBehind {
+		return nil, err
+	}
+	if !mode.acceptWALBehind {
+		// Refuse before the WAL cuts a torn-looking tail that held
+		// records known durable: the bytes stay for the operator.
+		walOpts.RequireLSN = wal.LSN(e.walEnd)
+	}
+	e.wal, err = wal.Open(walOpts)
+	if errors.Is(err, wal.ErrMissingRecords) {
+		rep, ierr := wal.Inspect(walOpts)
+		if ierr != nil {
+			return nil, fmt.Errorf("engine: open wal: %w", err)
+		}
+		return nil, &WALBehindError{Dir: opts.Dir, WALLast: uint64(rep.LastLSN), CleanLSN: e.walEnd}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("engine: open wal: %w", err)
+		return nil, corruptLogError(opts.Dir, walDir, err)
 	}
 	e.log.Info("recovery: segments and wal open", "wal_last_lsn", uint64(e.wal.LastLSN()),
 		"segments", len(e.segs.Segments()), "took", time.Since(start))
-	if err := e.openIndex(ctx, forceRebuild); err != nil {
+	if err := e.openIndex(ctx, mode); err != nil {
 		return nil, err
 	}
+	// Everything the WAL now holds is durable: record it, so that a later
+	// open notices if the log loses any of it.
+	if last := uint64(e.wal.LastLSN()); last != e.walEnd {
+		if err := writeWALEnd(e, last); err != nil {
+			return nil, err
+		}
+		e.walEnd = last
+	}
 	if err := e.openAudit(); err != nil {
-		return nil, err
+		return nil, corruptLogError(opts.Dir, auditDir, err)
 	}
 	e.log.Info("recovery: done", "took", time.Since(start))
 	e.wg.Add(1)
@@ -210,10 +276,13 @@ func (e *Engine) syncPending() error {
 	return e.segs.Sync(exts)
 }
 
-// openIndex opens the Pebble index and replays the WAL into it.
-func (e *Engine) openIndex(ctx context.Context, forceRebuild bool) error {
+// openIndex opens the Pebble index and replays the WAL into it. It refuses
+// (ErrWALBehindIndex) a WAL that ends before the index's applied LSN or the
+// WAL_END record unless mode accepts it; then it rebuilds the index from
+// the WAL.
+func (e *Engine) openIndex(ctx context.Context, mode openMode) error {
 	dir := e.fs.PathJoin(e.opts.Dir, indexDir)
-	if forceRebuild {
+	if mode.forceRebuild {
 		if err := e.fs.RemoveAll(dir); err != nil {
 			return fmt.Errorf("engine: remove index: %w", err)
 		}
@@ -228,10 +297,24 @@ func (e *Engine) openIndex(ctx context.Context, forceRebuild bool) error {
 		return err
 	}
 	last := uint64(e.wal.LastLSN())
+	if applied > last || e.walEnd > last {
+		behind := &WALBehindError{Dir: e.opts.Dir, WALLast: last, IndexApplied: applied, CleanLSN: e.walEnd}
+		if !mode.acceptWALBehind {
+			// Either acknowledged records were lost from the log (a cut or
+			// damaged file), or, after a power loss, Pebble flushed records
+			// applied to the index whose WAL batch was never synced. Only
+			// an operator can tell; rebuilding silently would delete the
+			// first kind.
+			return behind
+		}
+		e.recovered.DroppedFrom, e.recovered.DroppedTo = last+1, max(applied, e.walEnd)
+		e.log.Warn("recovery: the operator accepted a wal that ends before the last durable LSN",
+			"wal_last_lsn", last, "index_applied", applied, "wal_end", e.walEnd)
+	}
 	if applied > last {
-		// The index persisted mutations whose WAL records were lost in a
-		// crash (they were never acknowledged). The index is derived state:
-		// throw it away and rebuild.
+		// The index holds mutations the log no longer has. The index is
+		// derived state: throw it away and rebuild.
+		e.recovered.IndexRebuilt = true
 		e.log.Warn("recovery: index is ahead of the wal; rebuilding", "applied", applied, "wal_last_lsn", last)
 		if err := e.db.Close(); err != nil {
 			return err
@@ -445,6 +528,16 @@ func (e *Engine) closeParts() error {
 	}
 	if e.wal != nil {
 		errs = append(errs, e.wal.Close())
+		if e.closed.Load() {
+			// A clean Close: record what the log holds durably (on a
+			// failed open, leave the record alone; it may be the evidence
+			// of the failure).
+			if durable := uint64(e.wal.DurableLSN()); durable > e.walEnd {
+				if err := writeWALEnd(e, durable); err != nil {
+					e.log.Warn("engine: record last durable lsn at close", "err", err)
+				}
+			}
+		}
 		e.wal = nil
 	}
 	if e.audit != nil {

@@ -72,7 +72,55 @@ var (
 	ErrFormatTooNew = errors.New("engine: data directory has a newer format")
 	// ErrCorrupt: the index disagrees with the log or segments.
 	ErrCorrupt = errors.New("engine: corrupt")
+	// ErrWALCorrupt: Open found damage in the write-ahead log that a torn
+	// write cannot explain. The error also wraps the wal package's
+	// *wal.CorruptError (file, offset, LSN, reason). Nothing was modified;
+	// Recover with TruncateCorruptWAL (wormstore recover
+	// --truncate-corrupt-wal) preserves the damaged files and cuts the log.
+	ErrWALCorrupt = errors.New("engine: write-ahead log is corrupt")
+	// ErrWALBehindIndex: the write-ahead log ends before an LSN known to
+	// have been durable (the index's applied LSN, or the LSN recorded at
+	// the last clean shutdown), so records may have been lost from it.
+	// Returned wrapped in a *WALBehindError. Open refuses; Recover with
+	// AcceptIndexAhead (wormstore recover --accept-index-ahead) rebuilds
+	// the index from the log.
+	ErrWALBehindIndex = errors.New("engine: write-ahead log ends before the last durable LSN")
 )
+
+// WALBehindError reports a write-ahead log that ends before an LSN that
+// was known to be durable. It wraps ErrWALBehindIndex.
+type WALBehindError struct {
+	// Dir is the data directory.
+	Dir string
+	// WALLast is the last LSN of the (recovered) write-ahead log.
+	WALLast uint64
+	// IndexApplied is the last LSN the index has applied.
+	IndexApplied uint64
+	// CleanLSN is the LSN recorded durable at the last clean shutdown or
+	// successful open (the WAL_END file), 0 if none.
+	CleanLSN uint64
+}
+
+func (e *WALBehindError) Error() string {
+	var why string
+	switch {
+	case e.CleanLSN > e.WALLast && e.IndexApplied > e.WALLast:
+		why = fmt.Sprintf("the index has applied LSN %d and the last clean shutdown recorded LSN %d", e.IndexApplied, e.CleanLSN)
+	case e.CleanLSN > e.WALLast:
+		why = fmt.Sprintf("the last clean shutdown recorded LSN %d as durable", e.CleanLSN)
+	default:
+		why = fmt.Sprintf("the index has applied LSN %d", e.IndexApplied)
+	}
+	return fmt.Sprintf("%v: the write-ahead log ends at LSN %d but %s, so records LSN %d-%d may have been lost from the log "+
+		"(cut or damaged files; or, only after a power loss, index writes of records that were never acknowledged); "+
+		"refusing to open. Run `wormstore recover --data %s` to see what is wrong; "+
+		"`wormstore recover --data %s --accept-index-ahead` rebuilds the index from the log, dropping LSNs %d-%d",
+		ErrWALBehindIndex, e.WALLast, why, e.WALLast+1, max(e.IndexApplied, e.CleanLSN),
+		e.Dir, e.Dir, e.WALLast+1, max(e.IndexApplied, e.CleanLSN))
+}
+
+// Unwrap returns ErrWALBehindIndex.
+func (e *WALBehindError) Unwrap() error { return ErrWALBehindIndex }
 
 // DeleteMarkerError is returned (wrapping ErrNoSuchKey or
 // ErrMethodNotAllowed) when the target of a read is a delete marker, so the

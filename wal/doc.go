@@ -58,16 +58,50 @@
 //
 // # Recovery
 //
-// Open scans the files in LSN order. In every file but the newest, any
-// invalid header or record, or trailing bytes, is ErrCorrupt naming the file
-// and offset; so is a missing or overlapping file (an LSN gap). In the
-// newest file the valid prefix ends at the first incomplete or invalid
-// record; everything after it, even valid-looking records, was never
-// acknowledged and is dropped. vfs has no Truncate, so the prefix is copied
-// to <name>.tmp, synced, renamed over the file, and the directory synced.
-// A newest file whose header is short or fails its checksum was created but
-// never synced; it is removed. Leftover <name>.tmp files are removed. The
-// newest file and the directory are then synced, so everything Open keeps
-// is durable. New records always go to a new file, created at the first
-// Sync: the log never appends after a repaired tail.
+// Open first scans the files in LSN order without modifying anything. In
+// every file but the newest, any invalid header or record, or trailing
+// bytes, is corruption; so is a missing or overlapping file (an LSN gap).
+// In the newest file the valid prefix ends at the first invalid record,
+// and the bytes from there on are either a torn write (an incomplete final
+// batch, which a crash can leave) or corruption. As in etcd's WAL, only
+// these count as torn:
+//
+//   - the file is zero from the bad record to its end, or from inside the
+//     bad record to its end (at least minZeroTail bytes): the file grew,
+//     the data never landed;
+//   - a sector (sectorSize, 512 bytes) touched by the bad record is zero
+//     from the record's offset or the sector's start to the sector's end: a
+//     crash lost that part of an unsynced write (a flipped bit never
+//     zeroes a sector);
+//   - the record's length runs past the end of the file and no valid
+//     record with a later LSN follows it (one would mean the length field
+//     was damaged).
+//
+// Anything else, in particular a complete record that fails its checksum
+// or carries the wrong LSN, is corruption. A newest file whose header is
+// shorter than fileHeaderSize, or a prefix of the expected header followed
+// by zeros, was created but never synced and is torn; any other bad
+// header is corruption.
+//
+// On corruption Open returns a *CorruptError (wrapping ErrCorrupt) naming
+// the file, the offset of the first bad record, the first LSN it cannot
+// vouch for, the reason, and the highest valid-looking LSN found past the
+// damage; it removes, cuts and rewrites nothing. Inspect reports the same
+// findings without opening the log, and Repair, an explicit operator
+// action, preserves the damaged file and every later one in a quarantine
+// directory before cutting the log at the damage.
+//
+// Otherwise Open cuts the torn tail off the newest file (everything after
+// the valid prefix, even valid-looking records: the log syncs in order, so
+// none of them was acknowledged). vfs has no Truncate, so the prefix is
+// copied to <name>.tmp, synced, renamed over the file, and the directory
+// synced. A newest file with a torn header is removed. Leftover <name>.tmp
+// files are removed. The newest file and the directory are then synced, so
+// everything Open keeps is durable. New records always go to a new file,
+// created at the first Sync: the log never appends after a repaired tail.
+//
+// A torn tail is indistinguishable from the loss of the last acknowledged
+// records (a cut at a record boundary leaves a valid log). The log cannot
+// detect that; its user keeps the last LSN it knows durable elsewhere and
+// refuses a log that ends before it (the engine does).
 package wal

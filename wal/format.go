@@ -69,15 +69,22 @@ func encodeFileHeader(first LSN) []byte {
 	return b
 }
 
-// errTornHeader reports a file header that is short or fails its magic or
-// checksum: a file created but never synced looks like this.
+// errTornHeader reports a file header that never became durable: the file
+// is shorter than a header, or its header bytes are a prefix of the header
+// the file name implies followed by zeros (a crash between creating the
+// file and syncing it leaves that).
 var errTornHeader = errors.New("torn or missing file header")
+
+// errBadHeader reports a complete header that fails its magic or checksum
+// in a way a torn write cannot explain (a flipped bit, foreign bytes).
+var errBadHeader = errors.New("bad file header")
 
 // readFileHeader reads and validates the header of the file name (f, size
 // bytes long), which should announce first. It returns errTornHeader for a
-// short or damaged header; ErrUnsupportedVersion for an unknown version;
-// ErrCorrupt for a valid header announcing another first LSN; other errors
-// are I/O errors. Errors other than errTornHeader name the file.
+// header that never became durable, errBadHeader for a damaged one;
+// ErrUnsupportedVersion for an unknown version; ErrCorrupt for a valid
+// header announcing another first LSN; other errors are I/O errors. Errors
+// other than errTornHeader and errBadHeader name the file.
 func readFileHeader(f vfs.File, name string, size int64, first LSN) error {
 	if size < fileHeaderSize {
 		return errTornHeader
@@ -88,15 +95,33 @@ func readFileHeader(f vfs.File, name string, size int64, first LSN) error {
 	}
 	if string(b[0:8]) != fileMagic ||
 		binary.LittleEndian.Uint64(b[20:28]) != xxhash.Sum64(b[:20]) {
-		return errTornHeader
+		if isTornPrefix(b[:], encodeFileHeader(first)) {
+			return errTornHeader
+		}
+		return errBadHeader
 	}
 	if v := binary.LittleEndian.Uint32(b[8:12]); v != formatVersion {
 		return fmt.Errorf("%w: %s: version %d", ErrUnsupportedVersion, name, v)
 	}
 	if got := LSN(binary.LittleEndian.Uint64(b[12:20])); got != first {
-		return fmt.Errorf("%w: %s: header first LSN %d contradicts file name", ErrCorrupt, name, got)
+		return &CorruptError{File: name, Offset: -1, LSN: first,
+			Reason: fmt.Sprintf("header first LSN %d contradicts file name", got)}
 	}
 	return nil
+}
+
+// isTornPrefix reports whether got is a prefix of want followed by zeros.
+func isTornPrefix(got, want []byte) bool {
+	i := 0
+	for i < len(got) && got[i] == want[i] {
+		i++
+	}
+	for ; i < len(got); i++ {
+		if got[i] != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // appendRecord appends the encoding of record (lsn, payload) to dst. d is
@@ -120,10 +145,11 @@ func recordChecksum(d *xxhash.Digest, lenLSN, payload []byte) uint64 {
 }
 
 // recordError describes the first invalid record of a file. In the newest
-// file it marks the end of the valid prefix (a torn tail); elsewhere it is
-// corruption.
+// file it ends the valid prefix; whether the damage is a torn write or
+// corruption is decided by classifyTail. Elsewhere it is corruption.
 type recordError struct {
 	off    int64 // offset of the invalid record in the file
+	end    int64 // offset its length field claims it ends at (may be past EOF)
 	reason string
 }
 
@@ -163,7 +189,7 @@ func (rr *recordReader) Next() (LSN, []byte, error) {
 		return 0, nil, io.EOF
 	}
 	if remaining < recordHeaderSize {
-		return 0, nil, rr.bad("truncated record header (%d bytes)", remaining)
+		return 0, nil, rr.bad(rr.off+recordHeaderSize, "truncated record header (%d bytes)", remaining)
 	}
 	if _, err := io.ReadFull(rr.r, rr.hdr[:]); err != nil {
 		return 0, nil, rr.ioErr(err)
@@ -171,11 +197,12 @@ func (rr *recordReader) Next() (LSN, []byte, error) {
 	n := int64(binary.LittleEndian.Uint32(rr.hdr[0:4]))
 	lsn := LSN(binary.LittleEndian.Uint64(rr.hdr[4:12]))
 	sum := binary.LittleEndian.Uint64(rr.hdr[12:20])
+	end := rr.off + recordHeaderSize + n
 	if n > MaxPayloadSize {
-		return 0, nil, rr.bad("payload length %d exceeds %d", n, MaxPayloadSize)
+		return 0, nil, rr.bad(end, "payload length %d exceeds %d", n, MaxPayloadSize)
 	}
 	if n > remaining-recordHeaderSize {
-		return 0, nil, rr.bad("truncated payload: length %d, %d bytes left", n, remaining-recordHeaderSize)
+		return 0, nil, rr.bad(end, "truncated payload: length %d, %d bytes left", n, remaining-recordHeaderSize)
 	}
 	// n is bounded by both the cap and the bytes actually present.
 	if int64(cap(rr.buf)) < n {
@@ -186,24 +213,24 @@ func (rr *recordReader) Next() (LSN, []byte, error) {
 		return 0, nil, rr.ioErr(err)
 	}
 	if recordChecksum(&rr.d, rr.hdr[:12], rr.buf) != sum {
-		return 0, nil, rr.bad("checksum mismatch")
+		return 0, nil, rr.bad(end, "checksum mismatch")
 	}
 	if lsn != rr.next {
-		return 0, nil, rr.bad("LSN %d, want %d", lsn, rr.next)
+		return 0, nil, rr.bad(end, "LSN %d, want %d", lsn, rr.next)
 	}
 	rr.next++
 	rr.off += recordHeaderSize + n
 	return lsn, rr.buf, nil
 }
 
-func (rr *recordReader) bad(format string, args ...any) error {
-	return &recordError{off: rr.off, reason: fmt.Sprintf(format, args...)}
+func (rr *recordReader) bad(end int64, format string, args ...any) error {
+	return &recordError{off: rr.off, end: end, reason: fmt.Sprintf(format, args...)}
 }
 
 func (rr *recordReader) ioErr(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		// The file shrank under us (it cannot in normal operation).
-		return rr.bad("unexpected end of file: %v", err)
+		return rr.bad(rr.size+1, "unexpected end of file: %v", err)
 	}
 	return fmt.Errorf("off %d: %w", rr.off, err)
 }

@@ -34,6 +34,10 @@ type Options struct {
 	// runs on the committing goroutine before the batch's waiters wake, so
 	// it must be fast and must not call the Log. Intended for metrics.
 	OnSync func(d time.Duration, records int)
+	// RequireLSN, if set, is an LSN the caller knows was durable. If the
+	// recovered log would end before it, Open fails with ErrMissingRecords
+	// before modifying anything (a torn-looking tail is then not cut).
+	RequireLSN LSN
 	// BeforeSync, if set, is called by the group-commit leader before it
 	// writes and fsyncs a batch, outside the log's lock, after the batch's
 	// records were taken. The engine uses it to fsync the object data those

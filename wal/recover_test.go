@@ -81,13 +81,52 @@ func checkRecovered(t testing.TB, fs vfs.FS, want []record) {
 	require.NoError(t, l.Close())
 }
 
+// dirSnapshot returns the contents of every file in testDir.
+func dirSnapshot(t testing.TB, fs vfs.FS) map[string][]byte {
+	t.Helper()
+	names, err := fs.List(testDir)
+	require.NoError(t, err)
+	out := map[string][]byte{}
+	for _, n := range names {
+		if st, err := fs.Stat(fs.PathJoin(testDir, n)); err == nil && !st.IsDir() {
+			out[n] = readFile(t, fs, fs.PathJoin(testDir, n))
+		}
+	}
+	return out
+}
+
+// requireCorrupt opens fs, which must fail with a *CorruptError naming
+// file, offset and LSN, and leave every file as it was.
+func requireCorrupt(t testing.TB, fs vfs.FS, file string, off int64, lsn LSN) *CorruptError {
+	t.Helper()
+	before := dirSnapshot(t, fs)
+	_, err := Open(Options{FS: fs, Dir: testDir})
+	require.ErrorIs(t, err, ErrCorrupt)
+	var ce *CorruptError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, file, ce.File)
+	require.Equal(t, off, ce.Offset)
+	require.Equal(t, lsn, ce.LSN)
+	want := fmt.Sprintf("%s/%s", testDir, file)
+	if off >= 0 {
+		want = fmt.Sprintf("%s off %d", want, off)
+	}
+	require.ErrorContains(t, err, want)
+	require.Equal(t, before, dirSnapshot(t, fs), "Open modified a corrupt log")
+	return ce
+}
+
 // TestTornTailEveryOffset cuts the newest file at every byte offset of its
-// last record, with nothing, zeros or random garbage after the cut.
+// last record, with nothing, zeros or random garbage after the cut. A cut
+// with nothing or zeros after it is a torn write and is cut away. Garbage
+// that completes the record's claimed length is a complete record with a
+// bad checksum: corruption, refused without touching the file.
 func TestTornTailEveryOffset(t *testing.T) {
 	fs, recs, names := twoFileLog(t)
 	full := readFile(t, fs, fs.PathJoin(testDir, names[1]))
 	offs := recordOffsets(t, full)
 	lastStart := offs[len(offs)-1]
+	lastLen := int(binary.LittleEndian.Uint32(full[lastStart:]))
 	rng := rand.New(rand.NewPCG(1, 2))
 	for cut := lastStart; cut < len(full); cut++ {
 		for _, tail := range []string{"none", "zeros", "garbage"} {
@@ -97,7 +136,7 @@ func TestTornTailEveryOffset(t *testing.T) {
 				b = append(b, make([]byte, 100)...)
 			case "garbage":
 				for range 1 + rng.IntN(300) {
-					b = append(b, byte(rng.Uint32()))
+					b = append(b, byte(rng.Uint32()|1))
 				}
 			}
 			if tail != "none" && len(b) == len(full) {
@@ -105,7 +144,19 @@ func TestTornTailEveryOffset(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("cut=%d/%s", cut, tail), func(t *testing.T) {
 				crashed := cloneMem(t, fs, names[1], b)
+				headerIntact := cut >= lastStart+recordHeaderSize
+				complete := len(b) >= lastStart+recordHeaderSize+lastLen
+				if tail == "garbage" && headerIntact && complete {
+					requireCorrupt(t, crashed, names[1], int64(lastStart), LSN(len(recs)))
+					return
+				}
 				l, err := Open(Options{FS: crashed, Dir: testDir})
+				if tail == "garbage" && !headerIntact && err != nil {
+					// The garbage forms the length field: either outcome is
+					// right, as long as a refusal keeps the bytes.
+					requireCorrupt(t, crashed, names[1], int64(lastStart), LSN(len(recs)))
+					return
+				}
 				require.NoError(t, err)
 				require.NoError(t, l.Close())
 				// The tail was cut away; the file is exactly the valid prefix.
@@ -116,40 +167,119 @@ func TestTornTailEveryOffset(t *testing.T) {
 	}
 }
 
-// TestTornTailDropsEverythingAfterBadRecord: a damaged record in the newest
-// file ends the valid prefix even if valid records follow it.
-func TestTornTailDropsEverythingAfterBadRecord(t *testing.T) {
+// TestCorruptRecordNewestFile flips one bit in every byte of the header
+// (length, LSN, checksum) and in the first, middle and last payload byte of
+// every record of the newest file, valid records after it or not. Open
+// refuses with a CorruptError naming the file, offset and LSN and modifies
+// nothing; the only damage that passes as a torn write is a length that
+// now runs past the end of the file with nothing valid after it (the last
+// record), which the engine catches through its own record of the last LSN.
+func TestCorruptRecordNewestFile(t *testing.T) {
 	fs, recs, names := twoFileLog(t)
 	full := readFile(t, fs, fs.PathJoin(testDir, names[1]))
 	offs := recordOffsets(t, full)
 	for i, off := range offs {
-		for _, field := range []struct {
-			name string
-			at   int
-		}{{"length", 0}, {"lsn", 5}, {"checksum", 13}, {"payload", recordHeaderSize}} {
-			if field.name == "payload" && binary.LittleEndian.Uint32(full[off:]) == 0 {
-				continue
-			}
-			t.Run(fmt.Sprintf("record=%d/%s", i, field.name), func(t *testing.T) {
+		n := int(binary.LittleEndian.Uint32(full[off:]))
+		var ats []int
+		for j := range recordHeaderSize {
+			ats = append(ats, j)
+		}
+		if n > 0 {
+			ats = append(ats, recordHeaderSize, recordHeaderSize+n/2, recordHeaderSize+n-1)
+		}
+		for _, at := range ats {
+			field := fieldAt(at)
+			bit := byte(1) << (at % 8)
+			t.Run(fmt.Sprintf("record=%d/%s/byte=%d", i, field, at), func(t *testing.T) {
 				b := bytes.Clone(full)
-				b[off+field.at] ^= 0x40
+				b[off+at] ^= bit
 				crashed := cloneMem(t, fs, names[1], b)
-				checkRecovered(t, crashed, recs[:10+i])
+				claimedEnd := off + recordHeaderSize + int(binary.LittleEndian.Uint32(b[off:]))
+				if field == "length" && claimedEnd > len(b) && i == len(offs)-1 {
+					checkRecovered(t, crashed, recs[:10+i])
+					return
+				}
+				ce := requireCorrupt(t, crashed, names[1], int64(off), LSN(11+i))
+				if i < len(offs)-1 {
+					require.Equal(t, LSN(len(recs)), ce.LaterLSN, "valid records after the damage")
+				}
 			})
 		}
 	}
 
-	// A record with a valid checksum but the wrong LSN also ends the prefix.
+	// A record with a valid checksum but the wrong LSN is corruption too.
 	t.Run("lsn-gap", func(t *testing.T) {
 		b := bytes.Clone(full[:offs[5]])
 		b = appendRecord(b, new(xxhash.Digest), 17, []byte("skips an LSN"))
-		crashed := cloneMem(t, fs, names[1], b)
-		checkRecovered(t, crashed, recs[:15])
+		requireCorrupt(t, cloneMem(t, fs, names[1], b), names[1], int64(offs[5]), 16)
 	})
 }
 
-// TestTornHeader: a newest file whose header is incomplete or damaged was
-// never synced, and is removed.
+// fieldAt names the record field holding byte at of a record.
+func fieldAt(at int) string {
+	switch {
+	case at < 4:
+		return "length"
+	case at < 12:
+		return "lsn"
+	case at < recordHeaderSize:
+		return "checksum"
+	}
+	return "payload"
+}
+
+// TestTornZeroSector: a crash can lose a sector of an unsynced write in the
+// middle and keep later ones (pebble's CrashClone does exactly that). A
+// zero-filled sector inside the first bad record is a torn write, even if
+// valid records follow: none of them was acknowledged, since the log syncs
+// in order.
+func TestTornZeroSector(t *testing.T) {
+	fs := vfs.NewMem()
+	l := openLog(t, fs, Options{})
+	var recs []record
+	for i := range 40 {
+		p := testPayload(i + 1)
+		lsn, err := l.Commit(p)
+		require.NoError(t, err)
+		recs = append(recs, record{lsn, p})
+	}
+	require.NoError(t, l.Close())
+	name := fileName(1)
+	full := readFile(t, fs, fs.PathJoin(testDir, name))
+	offs := recordOffsets(t, full)
+	for _, sector := range []int{1, 3, 6} {
+		t.Run(fmt.Sprint("sector", sector), func(t *testing.T) {
+			start := sector * sectorSize
+			require.Less(t, start+sectorSize, len(full))
+			b := bytes.Clone(full)
+			clear(b[start : start+sectorSize])
+			// The first record touching the sector is the first bad one.
+			k := 0
+			for k+1 < len(offs) && offs[k+1] <= start {
+				k++
+			}
+			if offs[k]+recordHeaderSize+int(binary.LittleEndian.Uint32(full[offs[k]:])) <= start {
+				k++
+			}
+			checkRecovered(t, cloneMem(t, fs, name, b), recs[:k])
+		})
+	}
+	t.Run("from-record-start-to-sector-end", func(t *testing.T) {
+		// A hole starting where the last sync ended.
+		k := 0
+		for offs[k]%sectorSize < sectorSize-30 {
+			k++
+		}
+		b := bytes.Clone(full)
+		clear(b[offs[k] : (offs[k]/sectorSize+1)*sectorSize])
+		checkRecovered(t, cloneMem(t, fs, name, b), recs[:k])
+	})
+}
+
+// TestTornHeader: a newest file whose header is short, or a prefix of the
+// right header followed by zeros, was never synced, and is removed. A
+// complete header that fails its checksum is corruption: Open refuses and
+// keeps the file.
 func TestTornHeader(t *testing.T) {
 	fs, recs, names := twoFileLog(t)
 	full := readFile(t, fs, fs.PathJoin(testDir, names[1]))
@@ -159,12 +289,28 @@ func TestTornHeader(t *testing.T) {
 			checkRecovered(t, crashed, recs[:10])
 		})
 	}
+	for keep := 0; keep < fileHeaderSize; keep += 3 {
+		t.Run(fmt.Sprintf("zeros-from=%d", keep), func(t *testing.T) {
+			b := bytes.Clone(full)
+			clear(b[keep:fileHeaderSize])
+			checkRecovered(t, cloneMem(t, fs, names[1], b), recs[:10])
+		})
+	}
 	for i := range fileHeaderSize {
 		t.Run(fmt.Sprintf("flip=%d", i), func(t *testing.T) {
 			b := bytes.Clone(full)
 			b[i] ^= 0x01
 			// Magic, version, first LSN and checksum: all fail the header.
-			checkRecovered(t, cloneMem(t, fs, names[1], b), recs[:10])
+			crashed := cloneMem(t, fs, names[1], b)
+			before := dirSnapshot(t, crashed)
+			_, err := Open(Options{FS: crashed, Dir: testDir})
+			if i >= 8 && i < 12 {
+				// A version field that still checks out is a clean error.
+				require.Error(t, err)
+			}
+			require.ErrorIs(t, err, ErrCorrupt)
+			require.ErrorContains(t, err, names[1]+": bad file header")
+			require.Equal(t, before, dirSnapshot(t, crashed))
 		})
 	}
 	t.Run("only file", func(t *testing.T) {

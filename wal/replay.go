@@ -70,7 +70,7 @@ func (l *Log) replayFile(fi fileInfo, from, end LSN, fn func(LSN, []byte) error)
 	// The file may grow while we read; records up to end lie within size.
 	size := st.Size()
 	if err := readFileHeader(f, fi.name, size, fi.first); err != nil {
-		if errors.Is(err, errTornHeader) {
+		if errors.Is(err, errTornHeader) || errors.Is(err, errBadHeader) {
 			return fmt.Errorf("%w: %s: bad file header", ErrCorrupt, fi.name)
 		}
 		return err

@@ -15,6 +15,7 @@ type cli struct {
 	Admin   adminCmd   `cmd:"" help:"Administer a running server through its admin API (buckets, stats, segments, compact, verify)."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 	Bench   benchCmd   `cmd:"" help:"Benchmark an S3 endpoint (or --embedded, an in-process server) with warp's workloads and vocabulary."`
+	Recover recoverCmd `cmd:"" help:"Inspect a stopped server's data directory; with --truncate-corrupt-wal or --accept-index-ahead, repair what the server refuses to start on."`
 }
 
 // runEnv is what commands get from run.

@@ -98,12 +98,16 @@ func TestAuditTamperingDetected(t *testing.T) {
 	}
 	check("removed entry", removed, "an entry was removed or rewritten")
 
+	// Putting the original entries back does not hide the tampering: the
+	// AuditStreamDamaged entry the last open wrote is anchored in the WAL
+	// (seq and hash), and the restored stream no longer holds it.
 	rewriteAudit(t, fs, all)
 	e, err = Open(ctx, opts)
 	require.NoError(t, err)
 	rep, err := e.VerifyAudit(ctx)
 	require.NoError(t, err)
-	require.True(t, rep.OK(), "%v", rep.Problems)
+	require.False(t, rep.OK())
+	require.Contains(t, fmt.Sprint(rep.Problems), "was altered")
 	require.NoError(t, e.Close())
 }
 

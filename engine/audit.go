@@ -41,6 +41,9 @@ type AuditEntry struct {
 	OldLock *LockState `json:"old_lock,omitempty"`
 	NewLock *LockState `json:"new_lock,omitempty"`
 	Bypass  bool       `json:"bypass,omitempty"`
+	// Count is the number of requests a summary entry stands for (e.g.
+	// AnonymousDenialsSummarized); 0 for an entry about one request.
+	Count uint64 `json:"count,omitempty"`
 	// Prev is the hash of the previous entry ("" for the first); Hash is
 	// SHA-256 over Prev and this entry's canonical JSON with Hash empty.
 	Prev string `json:"prev"`

@@ -6,6 +6,9 @@ import (
 	"github.com/wormstore/wormstore/iam"
 )
 
+// OpConsoleRead is the operation of console pages that only show things.
+const OpConsoleRead = "console:Read"
+
 // Op describes one operation a door can perform.
 type Op struct {
 	// Name is the operation's API name ("PutObjectRetention"), or a door's
@@ -81,6 +84,9 @@ func opRows() []opRow {
 		{"CompleteMultipartUpload", true, true},
 		{"AbortMultipartUpload", true, false},
 		{"ListParts", false, false},
+		// The console's pages that only show things (listing, object
+		// details, overview): audited only when refused.
+		{OpConsoleRead, false, false},
 	}
 }
 

@@ -1,13 +1,15 @@
 package console
 
 import (
+	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/gate"
 	"github.com/wormstore/wormstore/iam"
 	"github.com/wormstore/wormstore/identity"
 )
@@ -108,15 +110,10 @@ func holdCond(on bool) map[string][]string {
 }
 
 // retentionCond is the condition context of a retention request (mode ""
-// when the retention is removed), as the S3 API builds it.
-func retentionCond(now time.Time, mode string, until time.Time) map[string][]string {
-	c := map[string][]string{}
-	if mode != "" {
-		c[iam.KeyObjectLockMode] = []string{mode}
-		c[iam.KeyObjectLockRetainUntilDate] = []string{until.UTC().Format(time.RFC3339)}
-		c[iam.KeyObjectLockRemainingRetentionDays] = []string{strconv.FormatInt(iam.RemainingRetentionDays(now, until), 10)}
-	}
-	return c
+// when the retention is removed), as the S3 API builds it: through the
+// gate, with the remaining days counted on the engine's clock.
+func (c *Console) retentionCond(mode string, until time.Time) map[string][]string {
+	return c.gate.LockCond("", mode, until)
 }
 
 // listCond is the condition context of a listing.
@@ -128,37 +125,6 @@ func listCond(prefix, delimiter string, maxKeys int) map[string][]string {
 	return c
 }
 
-// baseCond returns the condition keys every request has, as the S3 API
-// sets them: transport, time, source address, user id and version id.
-func (c *Console) baseCond(r *http.Request, p identity.Principal) map[string][]string {
-	now := c.eng.Now().UTC()
-	m := map[string][]string{
-		iam.KeySecureTransport: {strconv.FormatBool(r.TLS != nil)},
-		iam.KeyCurrentTime:     {now.Format(time.RFC3339)},
-		iam.KeyEpochTime:       {strconv.FormatInt(now.Unix(), 10)},
-	}
-	ip := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(ip); err == nil {
-		ip = host
-	}
-	if ip != "" {
-		m[iam.KeySourceIP] = []string{ip}
-	}
-	if p.Root {
-		m[iam.KeyUserID] = []string{identity.AccountID}
-	} else {
-		m[iam.KeyUserID] = []string{p.User}
-	}
-	vid := r.URL.Query().Get("version")
-	if vid == "" && r.PostForm != nil {
-		vid = r.PostForm.Get("version")
-	}
-	if vid != "" {
-		m[iam.KeyVersionID] = []string{vid}
-	}
-	return m
-}
-
 // resolve returns the principal a session acts as now: policy changes,
 // disabled and deleted keys take effect at once.
 func (c *Console) resolve(who principal) (identity.Principal, bool) {
@@ -168,42 +134,61 @@ func (c *Console) resolve(who principal) (identity.Principal, bool) {
 	return c.cfg.Principals.Principal(who.AccessKey)
 }
 
+// caller is the gate's view of a session's principal on request r:
+// unauthenticated if the key was disabled or deleted since sign-in.
+func (c *Console) caller(r *http.Request, who principal) *gate.Caller {
+	p, ok := c.resolve(who)
+	cl := &gate.Caller{Authenticated: ok, AccessKey: who.AccessKey, SourceIP: clientIP(r), SecureTransport: r.TLS != nil}
+	if ok && c.cfg.Principals != nil {
+		// Without a PrincipalStore every caller is root; the gate (and
+		// the S3 API) then leave Principal nil.
+		cl.Principal = &p
+	}
+	return cl
+}
+
+// requestVersion is the version id a console request names.
+func requestVersion(r *http.Request) string {
+	vid := r.URL.Query().Get("version")
+	if vid == "" && r.PostForm != nil {
+		vid = r.PostForm.Get("version")
+	}
+	return vid
+}
+
 // authorize is the one authorisation hook: every console action asks it
 // before touching the engine, naming the S3 action it is equivalent to,
 // the resource's ARN and the condition keys that request would carry
-// (lock keys, list keys; the common ones are added here). It evaluates the
-// principal's identity policies and the bucket's policy exactly as the S3
-// API does for the same call; root may do everything.
+// (lock keys, list keys). The decision is the gate's (gate.Allowed), the
+// same call the S3 API makes for the same request, judged on the engine's
+// clock; root may do everything.
 func (c *Console) authorize(r *http.Request, who principal, action, resource string, cond map[string][]string) error {
-	p, ok := c.resolve(who)
-	if ok && p.Root {
-		return nil
-	}
-	denied := &deniedError{what: describeAction(action, cond), action: action, resource: resource, cond: lockCondWords(cond)}
-	if !ok {
-		return denied
-	}
-	ctx := c.baseCond(r, p)
-	for k, v := range cond {
-		ctx[k] = v
-	}
-	var resPolicies []*iam.Policy
-	if b := bucketOf(resource); b != "" {
-		if bi, err := c.eng.Bucket(r.Context(), b); err == nil && bi.Policy != "" {
-			pol, err := c.policies.BucketPolicy(bi.Policy)
-			if err != nil {
-				return fmt.Errorf("console: bucket policy of %s: %w", b, err)
-			}
-			resPolicies = append(resPolicies, pol)
-		}
-	}
-	d := iam.Evaluate(p.Policies, resPolicies, iam.Request{
-		Action: action, Resource: resource, Principal: p.ARN, Username: p.User, Context: ctx,
+	ok, err := c.gate.Allowed(r.Context(), c.caller(r, who), gate.Check{
+		Action: action, Bucket: bucketOf(resource), Resource: resource, VersionID: requestVersion(r), Cond: cond,
 	})
-	if !d.Allowed() {
-		return denied
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	if !ok {
+		return &deniedError{what: describeAction(action, cond), action: action, resource: resource, cond: lockCondWords(cond)}
 	}
 	return nil
+}
+
+// mayBypass applies the one bypass rule (gate.MayBypass) to a request that
+// asked for a GOVERNANCE bypass on bucket/key.
+func (c *Console) mayBypass(r *http.Request, s *session, requested bool, bucket, key, versionID string) (bool, error) {
+	return c.gate.MayBypass(r.Context(), c.caller(r, s.who), requested, bucket, key, versionID)
+}
+
+// bypassRefused turns the engine's lock refusal of a request whose
+// bypass was asked for but not allowed into the 403 that names the
+// missing permission.
+func bypassRefused(err error, requested, allowed bool, resource string) error {
+	if requested && !allowed && errors.Is(err, engine.ErrObjectLocked) {
+		return &deniedError{what: describeAction(iam.ActionBypassGovernanceRetention, nil), action: iam.ActionBypassGovernanceRetention, resource: resource}
+	}
+	return err
 }
 
 // can reports whether the session may do action (for showing controls).

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
@@ -19,7 +18,7 @@ import (
 	"time"
 
 	"github.com/wormstore/wormstore/engine"
-	"github.com/wormstore/wormstore/iam"
+	"github.com/wormstore/wormstore/gate"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 )
 
@@ -60,6 +59,10 @@ type Config struct {
 	// MaxFailures is the number of failed sign-ins per client IP and
 	// minute after which sign-in answers 429. Default 5.
 	MaxFailures int
+	// Gate is the door shared with the S3 API and the admin API:
+	// authorization on the engine's clock and the audit writer. Nil means
+	// New creates one for Engine with gate defaults.
+	Gate *gate.Gate
 }
 
 // principal is who a session acts as.
@@ -86,7 +89,7 @@ type Console struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 
-	policies iam.PolicyCache
+	gate *gate.Gate
 
 	mu       sync.Mutex
 	sessions map[string]*session    // guarded by mu
@@ -124,8 +127,15 @@ func newConsole(cfg Config) (*Console, error) {
 	if cfg.MaxFailures <= 0 {
 		cfg.MaxFailures = 5
 	}
+	if cfg.Gate == nil {
+		g, err := gate.New(gate.Config{Engine: cfg.Engine, Logger: cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+		cfg.Gate = g
+	}
 	c := &Console{
-		cfg: cfg, eng: cfg.Engine, log: cfg.Logger,
+		cfg: cfg, eng: cfg.Engine, log: cfg.Logger, gate: cfg.Gate,
 		sessions: map[string]*session{},
 		failures: map[string][]time.Time{},
 	}
@@ -227,13 +237,32 @@ func (c *Console) auth(h func(http.ResponseWriter, *http.Request, *session)) htt
 			c.fail(w, r, nil, http.StatusUnauthorized, "Your session has ended. Sign in again.")
 			return
 		}
+		// Every request with a session goes through the gate: its audit
+		// entry, if it needs one (an action, or a refusal), is written
+		// before the response, and an action the engine carries out is
+		// recorded by the engine itself in the same commit.
+		sc := c.gate.Begin(gate.DoorConsole, strings.ToUpper(randomToken()[:16]), clientIP(r))
+		sc.SetCaller(*c.caller(r, s.who))
+		sc.SetOp(consoleOp(r))
+		r = r.WithContext(sc.Context(r.Context()))
+		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		rw.before = func(status int) error {
+			sc.SetTarget(r.PathValue("bucket"), formKey(r), requestVersion(r))
+			err := sc.Finish(r.Context(), gate.Result{Status: status, Err: rw.err})
+			if err != nil && status >= 500 {
+				// Already a failure and nothing was done: keep its page.
+				c.log.Error("console: audit append failed", "err", err)
+				return nil
+			}
+			return err
+		}
 		if r.Method == http.MethodPost {
 			tok := r.Header.Get("X-CSRF-Token")
 			if tok == "" {
 				ct := r.Header.Get("Content-Type")
 				switch {
 				case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
-					r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+					r.Body = http.MaxBytesReader(rw, r.Body, 1<<20)
 					tok = r.PostFormValue("csrf")
 				case strings.HasPrefix(ct, "multipart/form-data"):
 					// The script-less upload form streams its file, so
@@ -242,85 +271,113 @@ func (c *Console) auth(h func(http.ResponseWriter, *http.Request, *session)) htt
 				}
 			}
 			if tok == "" || !equalStrings(tok, s.csrf) {
-				c.fail(w, r, s, http.StatusForbidden, "This form has expired or did not come from the console (CSRF check failed). Reload the page and try again.")
+				c.fail(rw, r, s, http.StatusForbidden, "This form has expired or did not come from the console (CSRF check failed). Reload the page and try again.")
 				return
 			}
-			// Every console action is recorded in the engine's audit
-			// stream with the console as its source.
-			note := &auditNote{}
-			rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-			h(rw, r.WithContext(context.WithValue(r.Context(), auditKey{}, note)), s)
-			c.audit(r, s, rw.status, note)
-			return
 		}
-		h(w, r, s)
+		h(rw, r, s)
+		if !rw.wrote {
+			// net/http answers 200 once we return: audit first.
+			rw.WriteHeader(http.StatusOK)
+		}
 	}
 }
 
-// auditNote lets a handler add lock states to its audit entry.
-type auditNote struct {
-	oldLock, newLock *engine.LockState
-	versionID        string
-	bypass           bool
-}
-
-type auditKey struct{}
-
-func noteFrom(r *http.Request) *auditNote {
-	if n, ok := r.Context().Value(auditKey{}).(*auditNote); ok {
-		return n
+// consoleOps names console actions by the S3 operation they perform, so
+// both doors write the same operation names (and the gate's table row
+// applies). Pages that only show things are "console:Read": audited only
+// when refused.
+func consoleOp(r *http.Request) string {
+	switch r.Pattern {
+	case "POST /buckets":
+		return "CreateBucket"
+	case "POST /buckets/{bucket}/manage":
+		return "PutObjectLockConfiguration"
+	case "POST /buckets/{bucket}/delete":
+		return "DeleteObject"
+	case "POST /buckets/{bucket}/retention":
+		return "PutObjectRetention"
+	case "POST /buckets/{bucket}/legal-hold":
+		return "PutObjectLegalHold"
+	case "POST /buckets/{bucket}/upload":
+		return "PutObject"
+	case "POST /buckets/{bucket}/multipart":
+		return "CreateMultipartUpload"
+	case "POST /buckets/{bucket}/multipart/part":
+		return "UploadPart"
+	case "POST /buckets/{bucket}/multipart/complete":
+		return "CompleteMultipartUpload"
+	case "POST /buckets/{bucket}/multipart/abort":
+		return "AbortMultipartUpload"
 	}
-	return &auditNote{}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return gate.OpConsoleRead
+	}
+	return "console " + r.Pattern
 }
 
-// statusWriter records the status a handler answered with.
+// formKey is the object key a console request names, without reading a
+// body the handler did not parse.
+func formKey(r *http.Request) string {
+	if r.PostForm != nil {
+		if k := r.PostForm.Get("key"); k != "" {
+			return k
+		}
+	}
+	return r.URL.Query().Get("key")
+}
+
+// errAuditReplaced is returned to a handler writing after its response was
+// replaced because its audit entry could not be written.
+var errAuditReplaced = errors.New("console: response replaced: the audit entry could not be written")
+
+// statusWriter records the status a handler answered with and runs the
+// audit (before) just before the status line goes out; when that fails the
+// response becomes a 503 and the handler's own output is dropped.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	wrote  bool
+	status  int
+	wrote   bool
+	err     error // the error the handler answered, for the audit entry
+	before  func(status int) error
+	dropped bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
+	if w.dropped {
+		return
+	}
 	if !w.wrote {
-		w.status, w.wrote = code, true
+		w.wrote = true
+		if w.before != nil {
+			if err := w.before(code); err != nil {
+				w.dropped, w.status = true, http.StatusServiceUnavailable
+				h := w.Header()
+				for _, k := range []string{"Location", "Content-Length", "Content-Disposition", "Content-Type", "Etag", "Last-Modified"} {
+					h.Del(k)
+				}
+				h.Set("Content-Type", "text/plain; charset=utf-8")
+				w.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
+				io.WriteString(w.ResponseWriter, "This action could not be recorded in the audit log, so it was not carried out. The server needs attention.\n")
+				return
+			}
+		}
+		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(p []byte) (int, error) {
-	w.wrote = true
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.dropped {
+		return 0, errAuditReplaced
+	}
 	return w.ResponseWriter.Write(p)
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// audit appends one console action to the engine's audit stream.
-func (c *Console) audit(r *http.Request, s *session, status int, note *auditNote) {
-	ent := engine.AuditEntry{
-		Principal: s.who.AccessKey, Source: "console:" + clientIP(r), Operation: "console " + r.Pattern,
-		Bucket: r.PathValue("bucket"), Key: r.FormValue("key"), VersionID: note.versionID,
-		Status: status, OldLock: note.oldLock, NewLock: note.newLock, Bypass: note.bypass,
-	}
-	if ent.Key == "" {
-		ent.Key = r.URL.Query().Get("key")
-	}
-	if ent.VersionID == "" {
-		ent.VersionID = r.FormValue("version")
-	}
-	switch {
-	case status == http.StatusForbidden:
-		ent.Outcome = "denied"
-	case status >= 400:
-		ent.Outcome = "error"
-	default:
-		ent.Outcome = "ok"
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
-	defer cancel()
-	if _, err := c.eng.Audit(ctx, ent); err != nil {
-		c.log.Error("console: audit append failed", "err", err)
-	}
-}
 
 func (c *Console) lookupSession(r *http.Request) *session {
 	ck, err := r.Cookie(sessionCookie)

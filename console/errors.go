@@ -18,6 +18,10 @@ func (c *Console) describe(err error) (int, string) {
 	var le *engine.LockedError
 	var de *deniedError
 	switch {
+	case errors.Is(err, engine.ErrAuditFailed):
+		return http.StatusServiceUnavailable, "This action could not be recorded in the audit log, so it was not carried out. The server needs attention."
+	case errors.Is(err, engine.ErrFailed), errors.Is(err, engine.ErrClosed):
+		return http.StatusServiceUnavailable, "The server refuses changes after a storage failure until it is restarted."
 	case errors.As(err, &de):
 		return http.StatusForbidden, de.message()
 	case errors.As(err, &le):

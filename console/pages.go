@@ -91,6 +91,9 @@ func (c *Console) deny(w http.ResponseWriter, r *http.Request, s *session, actio
 }
 
 func (c *Console) failErr(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.err = err // for the audit entry
+	}
 	status, msg := c.describe(err)
 	c.fail(w, r, s, status, msg)
 }
@@ -700,12 +703,15 @@ func (c *Console) deleteObject(w http.ResponseWriter, r *http.Request, s *sessio
 	if c.deny(w, r, s, action, objectARN(b.Name, key), nil) {
 		return
 	}
-	if bypass && c.deny(w, r, s, "s3:BypassGovernanceRetention", objectARN(b.Name, key), nil) {
+	asked := bypass
+	bypass, err := c.mayBypass(r, s, asked, b.Name, key, vid)
+	if err != nil {
+		c.failErr(w, r, s, err)
 		return
 	}
 	res, err := c.eng.DeleteObject(r.Context(), b.Name, key, engine.DeleteOptions{VersionID: vid, Bypass: bypass})
 	if err != nil {
-		c.failErr(w, r, s, err)
+		c.failErr(w, r, s, bypassRefused(err, asked, bypass, objectARN(b.Name, key)))
 		return
 	}
 	var msg string
@@ -749,19 +755,20 @@ func (c *Console) setRetention(w http.ResponseWriter, r *http.Request, s *sessio
 		ret.Until = until.UTC()
 	}
 	// The condition keys of PutObjectRetention with this body.
-	if c.deny(w, r, s, "s3:PutObjectRetention", objectARN(b.Name, key), retentionCond(c.eng.Now(), string(ret.Mode), ret.Until)) {
+	if c.deny(w, r, s, "s3:PutObjectRetention", objectARN(b.Name, key), c.retentionCond(string(ret.Mode), ret.Until)) {
 		return
 	}
-	if bypass && c.deny(w, r, s, "s3:BypassGovernanceRetention", objectARN(b.Name, key), nil) {
-		return
-	}
-	prev, next, err := c.eng.PutObjectRetention(r.Context(), b.Name, key, vid, ret, bypass)
+	asked := bypass
+	bypass, err := c.mayBypass(r, s, asked, b.Name, key, vid)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}
-	note := noteFrom(r)
-	note.oldLock, note.newLock, note.bypass = &prev, &next, bypass
+	prev, next, err := c.eng.PutObjectRetention(r.Context(), b.Name, key, vid, ret, bypass)
+	if err != nil {
+		c.failErr(w, r, s, bypassRefused(err, asked, bypass, objectARN(b.Name, key)))
+		return
+	}
 	c.log.Info("console: retention", "bucket", b.Name, "key", key, "version", vid, "bypass", bypass, "access_key", s.who.AccessKey)
 	msg := "Retention removed."
 	if !next.Retention.IsZero() {
@@ -786,15 +793,11 @@ func (c *Console) setLegalHold(w http.ResponseWriter, r *http.Request, s *sessio
 	if c.deny(w, r, s, "s3:PutObjectLegalHold", objectARN(b.Name, key), holdCond(on)) {
 		return
 	}
-	prev, err := c.eng.PutObjectLegalHold(r.Context(), b.Name, key, vid, on)
+	_, err := c.eng.PutObjectLegalHold(r.Context(), b.Name, key, vid, on)
 	if err != nil {
 		c.failErr(w, r, s, err)
 		return
 	}
-	next := prev
-	next.LegalHold, next.LegalHoldSet = on, true
-	note := noteFrom(r)
-	note.oldLock, note.newLock = &prev, &next
 	c.log.Info("console: legal hold", "bucket", b.Name, "key", key, "version", vid, "on", on, "access_key", s.who.AccessKey)
 	if on {
 		c.setFlash(s, "Legal hold is ON: this version cannot be deleted until the hold is released.")

@@ -70,8 +70,18 @@ func applyRecordTo(b *pebble.Batch, rec *record, lsn uint64) error {
 		} else if !errors.Is(err, pebble.ErrNotFound) {
 			return err
 		}
-		if rec.AuditSeq > prev {
+		// The head only grows, except that the anchor of an
+		// AuditStreamDamaged entry resets it to the stream as found.
+		if rec.AuditSeq > prev || rec.Type == recAuditAnchor && rec.AuditHash != "" {
 			if err := b.Set(keyAuditSeq, binary.BigEndian.AppendUint64(nil, rec.AuditSeq), nil); err != nil {
+				return err
+			}
+			if rec.AuditHash != "" {
+				err = b.Set(keyAuditHash, []byte(rec.AuditHash), nil)
+			} else {
+				err = b.Delete(keyAuditHash, nil)
+			}
+			if err != nil {
 				return err
 			}
 		}

@@ -5,9 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/stretchr/testify/require"
 	"github.com/wormstore/wormstore/wal"
 )
@@ -98,12 +103,16 @@ func TestAuditTamperingDetected(t *testing.T) {
 	}
 	check("removed entry", removed, "an entry was removed or rewritten")
 
+	// Putting the original entries back does not hide the tampering: the
+	// AuditStreamDamaged entry the last open wrote is anchored in the WAL
+	// (seq and hash), and the restored stream no longer holds it.
 	rewriteAudit(t, fs, all)
 	e, err = Open(ctx, opts)
 	require.NoError(t, err)
 	rep, err := e.VerifyAudit(ctx)
 	require.NoError(t, err)
-	require.True(t, rep.OK(), "%v", rep.Problems)
+	require.False(t, rep.OK())
+	require.Contains(t, fmt.Sprint(rep.Problems), "was altered")
 	require.NoError(t, e.Close())
 }
 
@@ -155,4 +164,180 @@ func TestAuditByteFlipDetected(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, rep.OK())
 	require.Contains(t, fmt.Sprint(rep.Problems), "removed or damaged")
+}
+
+// auditFaultFS fails every write and sync under /data/audit with ENOSPC
+// while fail is set: a full disk that hits only the audit log.
+func auditFaultFS(fs vfs.FS, fail *atomic.Bool) vfs.FS {
+	return errorfs.Wrap(fs, errorfs.InjectorFunc(func(op errorfs.Op) error {
+		if !fail.Load() || !strings.HasPrefix(op.Path, "/data/audit") {
+			return nil
+		}
+		switch op.Kind {
+		case errorfs.OpFileWrite, errorfs.OpFileWriteAt, errorfs.OpFileSync, errorfs.OpFileSyncData, errorfs.OpCreate:
+			return syscall.ENOSPC
+		}
+		return nil
+	}))
+}
+
+// TestAuditFailureBlocksMutation: when the audit entry of a lock change
+// cannot be written, the change does not happen (not in this process, not
+// after a restart), the engine fails sticky with ErrAuditFailed and
+// refuses further mutations and audits until reopened.
+func TestAuditFailureBlocksMutation(t *testing.T) {
+	clock := newFakeClock()
+	mem := vfs.NewCrashableMem()
+	var fail atomic.Bool
+	opts := testOptions(auditFaultFS(mem, &fail), clock)
+	e, err := Open(ctx, opts)
+	require.NoError(t, err)
+	require.NoError(t, e.CreateBucket(ctx, "lk", CreateBucketOptions{ObjectLock: true}))
+	v := put(t, e, "lk", "k", []byte("data"))
+
+	fail.Store(true)
+	sc := &AuditScope{Base: AuditEntry{RequestID: "r1", Principal: "writer", Operation: "PutObjectLegalHold"}}
+	_, err = e.PutObjectLegalHold(WithAudit(ctx, sc), "lk", "k", v.VersionID, true)
+	require.ErrorIs(t, err, ErrAuditFailed)
+	require.ErrorIs(t, err, syscall.ENOSPC)
+	require.Empty(t, sc.Written())
+	require.ErrorIs(t, e.Err(), ErrAuditFailed, "health must report the audit failure")
+	_, err = e.PutObjectLegalHold(ctx, "lk", "k", v.VersionID, true)
+	require.ErrorIs(t, err, ErrFailed)
+	require.ErrorIs(t, err, ErrAuditFailed)
+	_, err = e.Audit(ctx, AuditEntry{Operation: "DeleteObject", Outcome: AuditDenied})
+	require.ErrorIs(t, err, ErrAuditFailed)
+	// (Until the restart the failed engine's index may show the refused
+	// change, as after any failed WAL sync; it was never acknowledged and
+	// nothing can build on it: every mutation is refused.)
+
+	// After a crash and with space back, the change is not there either,
+	// and the audit stream verifies.
+	img := mem.CrashClone(vfs.CrashCloneCfg{})
+	_ = e.Close()
+	e2 := openTest(t, testOptions(img, clock))
+	_, err = e2.GetObjectLegalHold(ctx, "lk", "k", v.VersionID)
+	require.ErrorIs(t, err, ErrNoSuchLockConfiguration)
+	rep, err := e2.VerifyAudit(ctx)
+	require.NoError(t, err)
+	require.True(t, rep.OK(), "%v", rep.Problems)
+}
+
+// TestAuditScopeRecordsWhatTheEngineDid: a mutation committed with an
+// AuditScope writes one entry, durable with the record, naming the
+// version, the lock states before and after and whether a bypass was
+// exercised — from the record, not from what the caller asked.
+func TestAuditScopeRecordsWhatTheEngineDid(t *testing.T) {
+	clock := newFakeClock()
+	e := openTest(t, testOptions(vfs.NewMem(), clock))
+	require.NoError(t, e.CreateBucket(ctx, "lk", CreateBucketOptions{ObjectLock: true}))
+	v := put(t, e, "lk", "k", []byte("data"))
+	until := clock.Now().Add(48 * time.Hour)
+	_, _, err := e.PutObjectRetention(ctx, "lk", "k", v.VersionID, Retention{ModeGovernance, until}, false)
+	require.NoError(t, err)
+
+	sc := &AuditScope{Base: AuditEntry{RequestID: "r2", Principal: "admin", Operation: "PutObjectRetention", Bypass: true}}
+	shorter := clock.Now().Add(time.Hour)
+	_, _, err = e.PutObjectRetention(WithAudit(ctx, sc), "lk", "k", "", Retention{ModeGovernance, shorter}, true)
+	require.NoError(t, err)
+	w := sc.Written()
+	require.Len(t, w, 1)
+	got := w[0]
+	require.Equal(t, AuditOK, got.Outcome)
+	require.Equal(t, v.VersionID, got.VersionID)
+	require.Equal(t, "k", got.Key)
+	require.True(t, got.Bypass, "shortening GOVERNANCE exercises the bypass")
+	require.Equal(t, until, got.OldLock.Retention.Until)
+	require.Equal(t, shorter, got.NewLock.Retention.Until)
+	require.Equal(t, e.AuditLastSeq(), got.Seq)
+
+	// A refused mutation writes no entry of its own (the door records the
+	// refusal).
+	sc2 := &AuditScope{Base: AuditEntry{Operation: "DeleteObject"}}
+	_, err = e.DeleteObject(WithAudit(ctx, sc2), "lk", "k", DeleteOptions{VersionID: v.VersionID})
+	require.ErrorIs(t, err, ErrObjectLocked)
+	require.Empty(t, sc2.Written())
+}
+
+// lastAuditEntries reads every entry of the audit log in fs.
+func lastAuditEntries(t *testing.T, fs vfs.FS) []AuditEntry {
+	l, err := wal.Open(wal.Options{FS: fs, Dir: "/data/audit"})
+	require.NoError(t, err)
+	defer l.Close()
+	var all []AuditEntry
+	if l.LastLSN() == 0 {
+		return nil
+	}
+	require.NoError(t, l.Replay(1, func(_ wal.LSN, p []byte) error {
+		var ent AuditEntry
+		require.NoError(t, json.Unmarshal(p, &ent))
+		all = append(all, ent)
+		return nil
+	}))
+	return all
+}
+
+// TestAuditTailCutAfterDeniedRequestDetected: a denied request changes
+// nothing, yet its entry is anchored in the WAL before Audit returns; so
+// when the tail of the stream is cut or rewritten after a crash right after
+// it, the next open and VerifyAudit report it.
+func TestAuditTailCutAfterDeniedRequestDetected(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tamper func([]AuditEntry) []AuditEntry
+		want   string
+	}{
+		{"cut", func(all []AuditEntry) []AuditEntry { return all[:len(all)-1] }, "removed"},
+		{"rewritten", func(all []AuditEntry) []AuditEntry {
+			last := &all[len(all)-1]
+			last.Outcome, last.Principal = AuditOK, "someone-else"
+			h, _ := hashAuditEntry(*last)
+			last.Hash = h
+			return all
+		}, "altered"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock()
+			mem := vfs.NewCrashableMem()
+			opts := testOptions(mem, clock)
+			e, err := Open(ctx, opts)
+			require.NoError(t, err)
+			require.NoError(t, e.CreateBucket(ctx, "b", CreateBucketOptions{}))
+			for i := 0; i < 3; i++ {
+				_, err := e.Audit(ctx, AuditEntry{Principal: "anon", Operation: "DeleteObject", Bucket: "b", Key: fmt.Sprint("k", i), Outcome: AuditDenied, Status: 403})
+				require.NoError(t, err)
+			}
+			img := mem.CrashClone(vfs.CrashCloneCfg{}) // crash: no Close, no minute anchor
+			_ = e.Close()
+
+			all := lastAuditEntries(t, img)
+			require.Len(t, all, 3)
+			rewriteAudit(t, img, tc.tamper(all))
+			e2, err := Open(ctx, testOptions(img, clock))
+			require.NoError(t, err)
+			defer e2.Close()
+			rep, err := e2.VerifyAudit(ctx)
+			require.NoError(t, err)
+			require.False(t, rep.OK(), "tampered tail not detected")
+			require.Contains(t, fmt.Sprint(rep.Problems), tc.want)
+		})
+	}
+}
+
+// TestAuditFieldsBounded: no field of an entry grows past its bound plus
+// the truncation marker.
+func TestAuditFieldsBounded(t *testing.T) {
+	e := openTest(t, testOptions(vfs.NewMem(), newFakeClock()))
+	huge := strings.Repeat("é", 300<<10)
+	ent, err := e.Audit(ctx, AuditEntry{Operation: huge, Key: huge, Detail: huge, Source: huge, Principal: huge, RequestID: huge, Bucket: huge, VersionID: huge, Outcome: AuditDenied})
+	require.NoError(t, err)
+	b, err := json.Marshal(ent)
+	require.NoError(t, err)
+	require.Less(t, len(b), 4<<10, "entry of %d bytes", len(b))
+	require.True(t, utf8.ValidString(ent.Key))
+	require.Contains(t, ent.Key, "…[truncated ")
+	require.LessOrEqual(t, len(ent.Key), AuditMaxKey+32)
+	rep, err := e.VerifyAudit(ctx)
+	require.NoError(t, err)
+	require.True(t, rep.OK(), "%v", rep.Problems)
 }

@@ -62,11 +62,12 @@ type Engine struct {
 	indexErr chan error // Pebble background errors (buffered 1)
 
 	audit *auditLog
-	// auditDurable is the newest audit entry known durable; every WAL
-	// record carries it (record.AuditSeq) as an anchor.
+	// auditDurable is the newest audit entry known durable. Every WAL
+	// record carries the newest appended entry (record.AuditSeq and
+	// AuditHash) as an anchor; the WAL syncs the audit log first.
 	auditDurable  atomic.Uint64
-	auditAnchored uint64 // guarded by anchorMu
-	anchorMu      sync.Mutex
+	auditAnchored uint64     // guarded by mu: the newest audit seq a logged record carries
+	anchorMu      sync.Mutex // one anchorAudit at a time
 
 	// buckets caches bucket configurations (read on every request).
 	bucketsMu  sync.RWMutex
@@ -167,7 +168,7 @@ func open(ctx context.Context, opts Options, mode openMode) (_ *Engine, err erro
 	e.recovered = &RecoverResult{}
 	walOpts := wal.Options{
 		FS: fs, Dir: fs.PathJoin(opts.Dir, walDir), SegmentSize: opts.WALSegmentSize,
-		Logger: e.log, OnSync: opts.OnWALSync, BeforeSync: e.syncPending,
+		Logger: e.log, OnSync: opts.OnWALSync, BeforeSync: e.beforeWALSync,
 	}
 	if mode.truncateCorruptWAL {
 		for _, sub := range []string{walDir, auditDir} {
@@ -263,6 +264,16 @@ func (e *Engine) addPending(exts []segment.Extent) {
 	e.pendingMu.Unlock()
 }
 
+// beforeWALSync runs before the WAL writes a batch: the data extents and
+// the audit entries the batch's records point at become durable first. If
+// either fails the batch is not written.
+func (e *Engine) beforeWALSync() error {
+	if err := e.syncPending(); err != nil {
+		return err
+	}
+	return e.syncAudit()
+}
+
 // syncPending fsyncs every pending extent; the WAL calls it before each
 // batch so that data is durable before the records pointing at it.
 func (e *Engine) syncPending() error {
@@ -351,6 +362,19 @@ func (e *Engine) replay(ctx context.Context, from wal.LSN) (int64, error) {
 
 func (e *Engine) appliedLSN() (uint64, error) { return e.metaUint(keyApplied) }
 
+// metaString reads a string meta key ("" if absent).
+func (e *Engine) metaString(k []byte) (string, error) {
+	v, c, err := e.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	return string(v), nil
+}
+
 func (e *Engine) metaUint(k []byte) (uint64, error) {
 	v, c, err := e.db.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -370,54 +394,87 @@ func (e *Engine) metaUint(k []byte) (uint64, error) {
 // sequence number the record will get, logs the record, applies it to the
 // index and waits until it is durable. build validates against the index
 // and returns the record, or an error that aborts the mutation.
+//
+// If ctx carries an AuditScope (WithAudit), the record's audit entry is
+// appended to the audit stream before the record reaches the WAL, and the
+// WAL syncs the audit stream before it writes the record: the mutation and
+// its entry become durable in one group commit, and a mutation whose entry
+// cannot be written never reaches the WAL.
 func (e *Engine) commit(ctx context.Context, build func(now time.Time, seq uint64) (*record, error)) (*record, error) {
+	rec, _, err := e.commitAudited(ctx, nil, build)
+	return rec, err
+}
+
+// commitAudited is commit with an explicit audit entry: ent, if not nil,
+// is written with the record instead of the one derived from ctx's scope.
+// It returns the audit entry written, if any.
+func (e *Engine) commitAudited(ctx context.Context, ent *AuditEntry, build func(now time.Time, seq uint64) (*record, error)) (*record, *AuditEntry, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if e.closed.Load() {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	e.mu.Lock()
 	if e.failed != nil {
 		e.mu.Unlock()
-		return nil, fmt.Errorf("%w: %w", ErrFailed, e.failed)
+		return nil, nil, fmt.Errorf("%w: %w", ErrFailed, e.failed)
 	}
 	now := e.judgeNow()
 	seq := uint64(e.wal.LastLSN()) + 1
 	rec, err := build(now, seq)
 	if err != nil {
 		e.mu.Unlock()
-		return nil, err
+		return nil, nil, err
 	}
 	rec.Time = now.UnixNano()
-	rec.AuditSeq = e.auditDurable.Load()
+	scope := auditScopeFrom(ctx)
+	if ent == nil && scope != nil && rec.Type != recAuditAnchor && rec.Type != recRelocate {
+		d := scope.entryFor(rec, e.recordVersionID(rec))
+		ent = &d
+	}
+	var written *AuditEntry
+	if ent != nil {
+		w, err := e.appendAuditLocked(now, *ent)
+		if err != nil {
+			// Nothing may take effect unaudited: the record is not logged.
+			e.failLocked(err)
+			e.mu.Unlock()
+			return nil, nil, err
+		}
+		written = &w
+	}
+	if e.audit != nil {
+		rec.AuditSeq, rec.AuditHash = e.audit.head()
+	}
 	payload, err := encodeRecord(rec)
 	if err != nil {
 		e.mu.Unlock()
-		return nil, err
+		return nil, nil, err
 	}
 	lsn, err := e.wal.Append(payload)
 	if err != nil {
 		e.failLocked(err)
 		e.mu.Unlock()
-		return nil, err
+		return nil, nil, err
 	}
 	if uint64(lsn) != seq {
 		panic(fmt.Sprintf("engine: wal assigned lsn %d, expected %d", lsn, seq))
 	}
+	e.auditAnchored = max(e.auditAnchored, rec.AuditSeq)
 	b := e.db.NewIndexedBatch()
 	if err := e.apply(b, rec, seq); err != nil {
 		b.Close()
 		e.failLocked(err)
 		e.mu.Unlock()
-		return nil, err
+		return nil, nil, err
 	}
 	err = b.Commit(pebble.NoSync)
 	b.Close()
 	if err != nil {
 		e.failLocked(err)
 		e.mu.Unlock()
-		return nil, err
+		return nil, nil, err
 	}
 	if rec.Type <= recBucketLockConfig || rec.Type == recBucketPolicy {
 		e.invalidateBuckets()
@@ -427,9 +484,15 @@ func (e *Engine) commit(ctx context.Context, build func(now time.Time, seq uint6
 		e.mu.Lock()
 		e.failLocked(err)
 		e.mu.Unlock()
-		return nil, err
+		if written != nil && !errors.Is(err, ErrAuditFailed) {
+			e.auditNotDurable(*written, err)
+		}
+		return nil, nil, err
 	}
-	return rec, nil
+	if written != nil && scope != nil {
+		scope.add(*written)
+	}
+	return rec, written, nil
 }
 
 // Err returns the I/O failure that made the engine refuse writes (see

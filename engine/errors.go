@@ -68,6 +68,11 @@ var (
 	// further mutations until it is reopened (recovery then restores the
 	// last durable state).
 	ErrFailed = errors.New("engine: failed after an I/O error; reopen to recover")
+	// ErrAuditFailed: an audit entry could not be appended or synced. The
+	// request it belonged to did not take effect, and the engine refuses
+	// further mutations (Err wraps it) until it is reopened: nothing may
+	// take effect unaudited.
+	ErrAuditFailed = errors.New("engine: audit log failed; refusing mutations until restarted")
 	// ErrFormatTooNew: the data directory was written by a newer format.
 	ErrFormatTooNew = errors.New("engine: data directory has a newer format")
 	// ErrCorrupt: the index disagrees with the log or segments.

@@ -33,6 +33,8 @@ var (
 	keyApplied  = []byte("Mapplied")
 	keyLastTime = []byte("Mlasttime")
 	keyAuditSeq = []byte("Mauditseq")
+	// keyAuditHash holds the hash of audit entry keyAuditSeq.
+	keyAuditHash = []byte("Maudithash")
 )
 
 func appendEscaped(dst []byte, s string) []byte {

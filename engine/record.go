@@ -119,10 +119,14 @@ func (t recType) String() string {
 type record struct {
 	Type recType
 	Time int64 // judged time of the mutation, unix ns
-	// AuditSeq is the newest audit entry known durable when the record was
-	// logged. The index keeps the maximum, so an audit stream that later
-	// holds fewer entries was damaged (see openAudit).
+	// AuditSeq is the newest audit entry appended when the record was
+	// logged (the WAL syncs the audit log before the record). The index
+	// keeps it, so an audit stream that later holds fewer entries, or a
+	// different entry AuditSeq, was damaged (see openAudit).
 	AuditSeq uint64
+	// AuditHash is the hash of audit entry AuditSeq, so that a rewritten
+	// tail entry is detected too (empty in records written before it).
+	AuditHash string
 	// Bucket-level fields.
 	Bucket     string
 	BucketInfo *BucketInfo

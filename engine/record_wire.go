@@ -72,6 +72,7 @@ type wireRecordV1 struct {
 	Type       uint8                   `json:"t"`
 	Time       int64                   `json:"ts"`
 	AuditSeq   uint64                  `json:"as,omitempty"`
+	AuditHash  string                  `json:"ah,omitempty"`
 	Bucket     string                  `json:"b,omitempty"`
 	BucketInfo *wireBucketV1           `json:"bi,omitempty"`
 	Versioning string                  `json:"v,omitempty"`
@@ -354,7 +355,7 @@ func decodeIndexValue(key, raw []byte, v any) error {
 
 func recordToWire(r *record) *wireRecordV1 {
 	return &wireRecordV1{
-		Type: uint8(r.Type), Time: r.Time, AuditSeq: r.AuditSeq,
+		Type: uint8(r.Type), Time: r.Time, AuditSeq: r.AuditSeq, AuditHash: r.AuditHash,
 		Bucket: r.Bucket, BucketInfo: bucketToWire(r.BucketInfo), Versioning: string(r.Versioning),
 		Default: defaultToWire(r.Default), Policy: r.Policy,
 		Key: r.Key, Seq: r.Seq, Version: versionToWire(r.Version), Replaces: r.Replaces,
@@ -370,7 +371,7 @@ func recordToWire(r *record) *wireRecordV1 {
 
 func recordFromWire(w *wireRecordV1) *record {
 	return &record{
-		Type: recType(w.Type), Time: w.Time, AuditSeq: w.AuditSeq,
+		Type: recType(w.Type), Time: w.Time, AuditSeq: w.AuditSeq, AuditHash: w.AuditHash,
 		Bucket: w.Bucket, BucketInfo: bucketFromWire(w.BucketInfo), Versioning: Versioning(w.Versioning),
 		Default: defaultFromWire(w.Default), Policy: w.Policy,
 		Key: w.Key, Seq: w.Seq, Version: versionFromWire(w.Version), Replaces: w.Replaces,

@@ -123,6 +123,8 @@ func goldenRecords() []struct {
 			{Bucket: "logs", Key: "k", Seq: 43, Old: ext(4, 128, 5), New: []segment.Extent{}},
 		}}},
 		{"26-audit-anchor", &record{Type: recAuditAnchor, Time: ts, AuditSeq: 1234}},
+		{"27-audit-anchor-hash", &record{Type: recAuditAnchor, Time: ts, AuditSeq: 1235,
+			AuditHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
 	}
 }
 

@@ -1,12 +1,11 @@
 package s3api
 
 import (
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/wormstore/wormstore/gate"
 	"github.com/wormstore/wormstore/iam"
 	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api/s3err"
@@ -29,25 +28,29 @@ var bodyCheckedOps = map[string]bool{
 	"DeleteObjects":      true,
 }
 
-// resolvePrincipal sets rq.principal after SigV4 verification. Without a
+// resolvePrincipal records who the request acts for after SigV4
+// verification: the caller of rq.scope, and rq.principal. Without a
 // PrincipalStore every authenticated caller is root.
 func (s *Server) resolvePrincipal(rq *request) error {
-	if s.principals == nil {
-		return nil
+	c := gate.Caller{Authenticated: true, AccessKey: rq.auth.AccessKey, SecureTransport: rq.r.TLS != nil}
+	if s.principals != nil {
+		p, ok := s.principals.Principal(rq.auth.AccessKey)
+		if !ok {
+			// Deleted or disabled between Verify and here.
+			return sigv4.ErrInvalidAccessKeyID
+		}
+		rq.principal = &p
+		c.Principal = &p
 	}
-	p, ok := s.principals.Principal(rq.auth.AccessKey)
-	if !ok {
-		// Deleted or disabled between Verify and here.
-		return sigv4.ErrInvalidAccessKeyID
-	}
-	rq.principal = &p
+	rq.scope.SetCaller(c)
 	return nil
 }
 
+// caller is the request's caller as the gate sees it.
+func (rq *request) caller() *gate.Caller { return rq.scope.Caller() }
+
 // isRoot reports whether the caller may do everything a policy could allow.
-func (rq *request) isRoot() bool {
-	return rq.principal == nil || rq.principal.Root
-}
+func (rq *request) isRoot() bool { return rq.caller().IsRoot() }
 
 // effectiveOp is the operation name for IAM: the route name, except that a
 // copy source turns PutObject into CopyObject and UploadPart into
@@ -67,82 +70,20 @@ func (rq *request) effectiveOp() string {
 	return rq.op
 }
 
-// baseContext returns the condition keys every request has.
-func (rq *request) baseContext() map[string][]string {
-	now := rq.s.clock().UTC()
-	c := map[string][]string{
-		iam.KeySecureTransport: {strconv.FormatBool(rq.r.TLS != nil)},
-		iam.KeyCurrentTime:     {now.Format(time.RFC3339)},
-		iam.KeyEpochTime:       {strconv.FormatInt(now.Unix(), 10)},
-	}
-	ip := rq.r.RemoteAddr
-	if host, _, err := net.SplitHostPort(ip); err == nil {
-		ip = host
-	}
-	if ip != "" {
-		c[iam.KeySourceIP] = []string{ip}
-	}
-	if p := rq.principal; p != nil {
-		if p.Root {
-			c[iam.KeyUserID] = []string{identity.AccountID}
-		} else {
-			c[iam.KeyUserID] = []string{p.User}
-		}
-	}
-	if v, ok := rq.query["versionId"]; ok && len(v) > 0 && v[0] != "" {
-		c[iam.KeyVersionID] = []string{v[0]}
-	}
-	return c
-}
-
-// listContext adds s3:prefix, s3:delimiter and s3:max-keys when present.
-func (rq *request) listContext(c map[string][]string) {
+// listContext returns s3:prefix, s3:delimiter and s3:max-keys when present.
+func (rq *request) listContext() map[string][]string {
+	c := map[string][]string{}
 	for q, k := range map[string]string{"prefix": iam.KeyPrefix, "delimiter": iam.KeyDelimiter, "max-keys": iam.KeyMaxKeys, "max-uploads": iam.KeyMaxKeys} {
 		if v, ok := rq.query[q]; ok && len(v) > 0 {
 			c[k] = []string{v[0]}
 		}
 	}
+	return c
 }
 
-// lockContext adds the s3:object-lock-* keys for a requested legal hold
-// ("" when none) and retention (mode "" when none).
-func (rq *request) lockContext(c map[string][]string, hold, mode string, until time.Time) {
-	if hold != "" {
-		c[iam.KeyObjectLockLegalHold] = []string{hold}
-	}
-	if mode != "" {
-		c[iam.KeyObjectLockMode] = []string{mode}
-		c[iam.KeyObjectLockRetainUntilDate] = []string{until.UTC().Format(time.RFC3339)}
-		c[iam.KeyObjectLockRemainingRetentionDays] = []string{strconv.FormatInt(iam.RemainingRetentionDays(rq.s.clock(), until), 10)}
-	}
-}
-
-// allowed evaluates one action on a resource for a user caller. bucket
-// names the bucket whose policy applies ("" for none).
-func (rq *request) allowed(action, bucket, resource string, ctx map[string][]string) (bool, error) {
-	if rq.isRoot() {
-		return true, nil
-	}
-	var resPolicies []*iam.Policy
-	if bucket != "" {
-		if bi, err := rq.s.eng.Bucket(rq.ctx, bucket); err == nil && bi.Policy != "" {
-			p, err := rq.s.policies.BucketPolicy(bi.Policy)
-			if err != nil {
-				return false, err
-			}
-			resPolicies = append(resPolicies, p)
-		}
-	}
-	p := rq.principal
-	d := iam.Evaluate(p.Policies, resPolicies, iam.Request{
-		Action: action, Resource: resource, Principal: p.ARN, Username: p.User, Context: ctx,
-	})
-	return d.Allowed(), nil
-}
-
-// require fails with AccessDenied unless action is allowed.
-func (rq *request) require(action, bucket, resource string, ctx map[string][]string) error {
-	ok, err := rq.allowed(action, bucket, resource, ctx)
+// require fails with AccessDenied unless the gate allows chk.
+func (rq *request) require(chk gate.Check) error {
+	ok, err := rq.s.gate.Allowed(rq.ctx, rq.caller(), chk)
 	if err != nil {
 		return err
 	}
@@ -159,7 +100,13 @@ func (rq *request) resource() string {
 
 // authorize checks a routed request before its handler runs, except for
 // the operations in bodyCheckedOps, whose handlers call authorizeBody.
+//
+// It also tells the request's audit scope the operation and target, before
+// any handler reaches the engine.
 func (rq *request) authorize() error {
+	rq.scope.SetOp(rq.effectiveOp())
+	rq.scope.SetTarget(rq.bucket, rq.key, rq.query.Get("versionId"))
+	rq.scope.SetBypassRequested(rq.bypassGovernance())
 	if rq.isRoot() {
 		return nil
 	}
@@ -167,17 +114,18 @@ func (rq *request) authorize() error {
 	if bodyCheckedOps[op] {
 		return nil
 	}
-	action := iam.ActionFor(op, rq.query.Get("versionId") != "")
+	vid := rq.query.Get("versionId")
+	action := rq.s.gate.Op(op).ActionFor(vid != "")
 	if action == "" {
 		if strings.HasPrefix(op, "NotImplemented") {
 			return nil // answers 501 without touching anything
 		}
 		return s3err.New(s3err.AccessDenied, "")
 	}
-	c := rq.baseContext()
+	var c map[string][]string
 	switch op {
 	case "ListObjects", "ListObjectsV2", "ListObjectVersions", "ListMultipartUploads":
-		rq.listContext(c)
+		c = rq.listContext()
 	}
 	var extra []string
 	switch op {
@@ -196,7 +144,7 @@ func (rq *request) authorize() error {
 		if hold != "" {
 			extra = append(extra, iam.ActionPutObjectLegalHold)
 		}
-		rq.lockContext(c, hold, mode, until)
+		c = rq.s.gate.LockCond(hold, mode, until)
 	case "CreateBucket":
 		if strings.EqualFold(strings.TrimSpace(rq.r.Header.Get("x-amz-bucket-object-lock-enabled")), "true") {
 			extra = append(extra, "s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning")
@@ -204,7 +152,7 @@ func (rq *request) authorize() error {
 	}
 	res := rq.resource()
 	for _, a := range append([]string{action}, extra...) {
-		if err := rq.require(a, rq.bucket, res, c); err != nil {
+		if err := rq.require(gate.Check{Action: a, Bucket: rq.bucket, Resource: res, VersionID: vid, Cond: c}); err != nil {
 			return err
 		}
 	}
@@ -213,12 +161,10 @@ func (rq *request) authorize() error {
 		if err != nil {
 			return err
 		}
-		sc := rq.baseContext()
-		delete(sc, iam.KeyVersionID)
-		if cs.versionID != "" {
-			sc[iam.KeyVersionID] = []string{cs.versionID}
-		}
-		if err := rq.require(iam.ActionFor("GetObject", cs.versionID != ""), cs.bucket, iam.ObjectARN(cs.bucket, cs.key), sc); err != nil {
+		if err := rq.require(gate.Check{
+			Action: rq.s.gate.Op("GetObject").ActionFor(cs.versionID != ""), Bucket: cs.bucket,
+			Resource: iam.ObjectARN(cs.bucket, cs.key), VersionID: cs.versionID,
+		}); err != nil {
 			return err
 		}
 	}
@@ -233,54 +179,38 @@ func (rq *request) authorizeBody(hold, mode string, until time.Time) error {
 	if rq.isRoot() {
 		return nil
 	}
-	c := rq.baseContext()
-	rq.lockContext(c, hold, mode, until)
-	return rq.require(iam.ActionFor(rq.effectiveOp(), rq.query.Get("versionId") != ""), rq.bucket, rq.resource(), c)
+	vid := rq.query.Get("versionId")
+	return rq.require(gate.Check{
+		Action: rq.s.gate.Op(rq.effectiveOp()).ActionFor(vid != ""), Bucket: rq.bucket, Resource: rq.resource(),
+		VersionID: vid, Cond: rq.s.gate.LockCond(hold, mode, until),
+	})
 }
 
 // mayBypass reports whether a request on key asked to bypass GOVERNANCE
-// retention (x-amz-bypass-governance-retention: true) and may: root may,
-// a user needs s3:BypassGovernanceRetention. Without the permission the
-// lock applies as if no bypass had been asked for.
+// retention (x-amz-bypass-governance-retention: true) and may (the one rule,
+// gate.MayBypass): root may, a user needs s3:BypassGovernanceRetention.
+// Without the permission the lock applies as if no bypass had been asked
+// for.
 func (rq *request) mayBypass(key, versionID string) bool {
-	if !rq.bypassGovernance() {
-		return false
-	}
-	if rq.isRoot() {
-		return true
-	}
-	c := rq.baseContext()
-	delete(c, iam.KeyVersionID)
-	if versionID != "" {
-		c[iam.KeyVersionID] = []string{versionID}
-	}
-	ok, err := rq.allowed(iam.ActionBypassGovernanceRetention, rq.bucket, iam.ObjectARN(rq.bucket, key), c)
+	ok, err := rq.s.gate.MayBypass(rq.ctx, rq.caller(), rq.bypassGovernance(), rq.bucket, key, versionID)
 	return err == nil && ok
 }
 
 // deleteKeyAllowed checks one key of DeleteObjects as DeleteObject (or
 // DeleteObjectVersion).
 func (rq *request) deleteKeyAllowed(key, versionID string) (bool, error) {
-	if rq.isRoot() {
-		return true, nil
-	}
-	c := rq.baseContext()
-	delete(c, iam.KeyVersionID)
-	if versionID != "" {
-		c[iam.KeyVersionID] = []string{versionID}
-	}
-	return rq.allowed(iam.ActionFor("DeleteObject", versionID != ""), rq.bucket, iam.ObjectARN(rq.bucket, key), c)
+	return rq.s.gate.Allowed(rq.ctx, rq.caller(), gate.Check{
+		Action: rq.s.gate.Op("DeleteObject").ActionFor(versionID != ""), Bucket: rq.bucket,
+		Resource: iam.ObjectARN(rq.bucket, key), VersionID: versionID,
+	})
 }
 
 // userName is the caller's user name for logs and audit ("root" for root).
 func (rq *request) userName() string {
-	switch {
-	case rq.principal == nil:
+	if rq.principal == nil {
 		return ""
-	case rq.principal.Root:
-		return "root"
 	}
-	return rq.principal.User
+	return rq.caller().UserName()
 }
 
 var _ http.Handler = (*Server)(nil)

@@ -6,12 +6,15 @@ import (
 	"net/http"
 
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/gate"
 	"github.com/wormstore/wormstore/s3api/s3err"
 	"github.com/wormstore/wormstore/s3api/s3xml"
 )
 
 // deleteObjects is DeleteObjects: every key is attempted, whatever happens
 // to the others; failures are per-key <Error> entries in a 200 answer.
+// Every key gets its own audit entry with its outcome, written before the
+// answer: a deletion by the engine in its commit, a refusal or error here.
 func (rq *request) deleteObjects() error {
 	data, err := rq.readXMLBody(true)
 	if err != nil {
@@ -38,6 +41,11 @@ func (rq *request) deleteObjects() error {
 		default:
 			r, err = rq.s.eng.DeleteObject(rq.ctx, rq.bucket, o.Key, engine.DeleteOptions{VersionID: o.VersionID, Bypass: rq.mayBypass(o.Key, o.VersionID)})
 		}
+		if err != nil {
+			if aerr := rq.auditKey(o.Key, o.VersionID, err); aerr != nil {
+				return aerr
+			}
+		}
 		switch {
 		case errors.Is(err, engine.ErrNoSuchVersion):
 			// As AWS: a version that does not exist counts as deleted.
@@ -61,4 +69,19 @@ func (rq *request) deleteObjects() error {
 		res.Deleted = nil
 	}
 	return rq.writeXML(http.StatusOK, res)
+}
+
+// auditKey records the outcome of one DeleteObjects key that the engine
+// did not delete (it records its deletions itself): refused, or a version
+// that did not exist (reported as deleted, as AWS does).
+func (rq *request) auditKey(key, versionID string, err error) error {
+	ent := engine.AuditEntry{Operation: "DeleteObjects", Key: key, VersionID: versionID, Bypass: rq.bypassGovernance()}
+	se := s3err.FromError(err)
+	switch {
+	case errors.Is(err, engine.ErrNoSuchVersion):
+		ent.Outcome, ent.Detail = engine.AuditOK, "no such version: nothing deleted, reported as deleted"
+	default:
+		ent.Outcome, ent.Status, ent.Detail = gate.Outcome(se.HTTPStatus(), err), se.HTTPStatus(), string(se.Code)+": "+err.Error()
+	}
+	return rq.scope.Record(rq.ctx, ent)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/gate"
 	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api"
 	"github.com/wormstore/wormstore/s3api/sigv4"
@@ -40,10 +41,11 @@ const (
 // testEnv is a wormstore engine on an in-memory filesystem behind a real
 // loopback HTTP or HTTPS listener.
 type testEnv struct {
-	t   testing.TB
-	eng *engine.Engine
-	srv *httptest.Server
-	s3  *s3.Client
+	t    testing.TB
+	eng  *engine.Engine
+	gate *gate.Gate
+	srv  *httptest.Server
+	s3   *s3.Client
 
 	mu       sync.Mutex
 	payloads map[string]int // x-amz-content-sha256 markers seen (hashes as "SHA256"), guarded by mu
@@ -66,6 +68,8 @@ type envOptions struct {
 	// ids, if set, is the credential and principal store (users and
 	// policies enforced); nil = root only, no policies.
 	ids *identity.Store
+	// gate configures the door given to the server (Engine is filled in).
+	gate gate.Config
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -80,16 +84,20 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		MinPartSize: testMinPart, CompactionInterval: -1, ClockPersistInterval: time.Hour,
 	})
 	require.NoError(t, err)
+	gcfg := o.gate
+	gcfg.Engine = eng
+	g, err := gate.New(gcfg)
+	require.NoError(t, err)
 	cfg := s3api.Config{
 		Engine: eng, Region: testRegion, VirtualHostDomain: o.domain, Clock: o.clock,
-		Credentials: sigv4.StaticCredentials{testAccessKey: testSecret},
+		Credentials: sigv4.StaticCredentials{testAccessKey: testSecret}, Gate: g,
 	}
 	if o.ids != nil {
 		cfg.Credentials, cfg.Principals = o.ids, o.ids
 	}
 	h, err := s3api.New(cfg)
 	require.NoError(t, err)
-	env := &testEnv{t: t, eng: eng, payloads: map[string]int{}}
+	env := &testEnv{t: t, eng: eng, gate: g, payloads: map[string]int{}}
 	record := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m := r.Header.Get("x-amz-content-sha256")
 		if len(m) == 64 {

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/wormstore/wormstore/engine"
-	"github.com/wormstore/wormstore/iam"
+	"github.com/wormstore/wormstore/gate"
 	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api/s3err"
 	"github.com/wormstore/wormstore/s3api/s3xml"
@@ -53,6 +53,10 @@ type Config struct {
 	// is then authorized against the user's identity policies and the
 	// bucket policy. Nil means every authenticated caller is root.
 	Principals PrincipalStore
+	// Gate is the door shared with the console and the admin API:
+	// authorization on the engine's clock and the audit writer. Nil means
+	// New creates one for Engine with gate defaults.
+	Gate *gate.Gate
 	// Observe, if set, is called once per request after it is answered,
 	// with the S3 operation name ("" if the request never reached one),
 	// the HTTP status and the duration (metrics).
@@ -81,7 +85,7 @@ type Server struct {
 	routes   map[routeKey]route
 	// principals is nil when everyone is root.
 	principals PrincipalStore
-	policies   iam.PolicyCache
+	gate       *gate.Gate
 }
 
 // New returns a Server for cfg.
@@ -107,6 +111,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxXMLBody < 0 {
 		return nil, fmt.Errorf("s3api: Config.MaxXMLBody %d is negative", cfg.MaxXMLBody)
 	}
+	if cfg.Gate == nil {
+		g, err := gate.New(gate.Config{Engine: cfg.Engine, Logger: cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+		cfg.Gate = g
+	}
 	domain := strings.ToLower(strings.Trim(cfg.VirtualHostDomain, "."))
 	return &Server{
 		eng:    cfg.Engine,
@@ -122,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 		},
 		routes:     routeTable(),
 		principals: cfg.Principals,
+		gate:       cfg.Gate,
 		observe:    cfg.Observe,
 	}, nil
 }
@@ -142,19 +154,48 @@ type request struct {
 	// principal is who the access key stands for; nil without a
 	// PrincipalStore (root).
 	principal *identity.Principal
-	// Lock changes the handler made, for the audit entry.
+	// Lock changes the handler made (informational: the engine's own
+	// audit entry records what it changed).
 	oldLock, newLock *engine.LockState
+	// scope is the request's audit writer and caller (package gate).
+	scope *gate.Scope
+	// auditErr is the error being answered, for the audit entry.
+	auditErr error
 }
 
 // responseWriter records the status and size of a response for logging
-// and tells the error writer whether headers are already out.
+// and tells the error writer whether headers are already out. Before the
+// status line goes out it runs before (the audit entry): if that fails,
+// the response is replaced by a 503 and the handler's own body dropped.
 type responseWriter struct {
 	http.ResponseWriter
 	status int
 	n      int64
+	// before runs once, before the header is written, with the status
+	// about to be sent; an error replaces the response.
+	before  func(status int) error
+	replace func(err error)
+	// dropped is set once the handler's response was replaced.
+	dropped bool
 }
 
+// errResponseReplaced is returned to a handler writing a body after its
+// response was replaced by the audit failure's 503.
+var errResponseReplaced = errors.New("s3api: response replaced: the request's audit entry could not be written")
+
 func (w *responseWriter) WriteHeader(code int) {
+	if w.dropped {
+		return
+	}
+	if w.status == 0 && w.before != nil {
+		before := w.before
+		w.before = nil
+		if err := before(code); err != nil {
+			w.dropped = true
+			w.replace(err)
+			return
+		}
+	}
 	if w.status == 0 {
 		w.status = code
 	}
@@ -162,8 +203,11 @@ func (w *responseWriter) WriteHeader(code int) {
 }
 
 func (w *responseWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+	if w.status == 0 && !w.dropped {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.dropped {
+		return 0, errResponseReplaced
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.n += int64(n)
@@ -181,7 +225,9 @@ func newRequestID() string {
 }
 
 // ServeHTTP implements http.Handler: it authenticates the request, routes
-// it through the route table and answers errors as S3 XML documents.
+// it through the route table and answers errors as S3 XML documents. The
+// request's audit entry is written before its response goes out; when it
+// cannot be, the answer is 503 ServiceUnavailable instead.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := &responseWriter{ResponseWriter: w}
@@ -190,65 +236,80 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("x-amz-request-id", id)
 	h.Set("x-amz-id-2", hostID(id))
 	h.Set("Server", serverName)
-	rq := &request{s: s, w: rw, r: r, ctx: r.Context(), id: id, query: r.URL.Query()}
+	ip := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(ip); err == nil {
+		ip = host
+	}
+	scope := s.gate.Begin(gate.DoorS3, id, ip)
+	rq := &request{s: s, w: rw, r: r, ctx: scope.Context(r.Context()), id: id, query: r.URL.Query(), scope: scope}
+	rw.before = func(status int) error { return s.auditRequest(rq, status) }
+	rw.replace = func(err error) { s.replaceResponse(rq, err) }
 	err := s.serve(rq)
 	if err != nil {
+		rq.auditErr = err
 		s.writeError(rq, err)
 	}
+	if rw.status == 0 && !rw.dropped {
+		// The handler wrote nothing; net/http answers 200 once we return,
+		// so the audit entry still precedes the response.
+		rw.WriteHeader(http.StatusOK)
+	}
 	s.logRequest(rq, start, err)
-	s.auditRequest(rq, err)
 	if s.observe != nil {
 		s.observe(rq.op, rq.w.status, time.Since(start))
 	}
 }
 
-// auditRequest appends the request to the engine's audit stream if it is
-// mutating (any method but GET and HEAD), lock-related, or was denied.
-func (s *Server) auditRequest(rq *request, err error) {
-	status := rq.w.status
-	lockOp := strings.Contains(rq.op, "Retention") || strings.Contains(rq.op, "LegalHold") || strings.Contains(rq.op, "ObjectLock")
-	mutating := rq.r.Method != http.MethodGet && rq.r.Method != http.MethodHead
-	if !mutating && !lockOp && status != http.StatusForbidden {
-		return
+// auditRequest writes the request's audit entry through its gate scope,
+// just before the response's status line: mutating, lock-related and
+// denied requests are recorded (mutations by the engine itself, in their
+// commit). An error means the entry could not be written.
+func (s *Server) auditRequest(rq *request, status int) error {
+	sc := rq.scope
+	if rq.op == "" {
+		sc.SetOp(rq.r.Method)
+	} else {
+		sc.SetOp(rq.effectiveOp())
 	}
-	ent := engine.AuditEntry{
-		RequestID: rq.id, Source: rq.r.RemoteAddr, Operation: rq.op, Bucket: rq.bucket, Key: rq.key,
-		VersionID: rq.query.Get("versionId"), Status: status, OldLock: rq.oldLock, NewLock: rq.newLock,
-		Bypass: rq.r.Header.Get("x-amz-bypass-governance-retention") == "true",
+	vid := rq.query.Get("versionId")
+	sc.SetTarget(rq.bucket, rq.key, vid)
+	sc.SetBypassRequested(rq.bypassGovernance())
+	err := sc.Finish(rq.ctx, gate.Result{Status: status, Err: rq.auditErr, VersionID: rq.w.Header().Get("x-amz-version-id")})
+	if err != nil && status >= 500 {
+		// The answer is already a server failure and nothing was done;
+		// keep its more precise code (InsufficientStorage, say). The
+		// engine has failed, so /health/ready reports it.
+		s.log.LogAttrs(rq.ctx, slog.LevelError, "audit append failed", slog.String("request_id", rq.id), slog.Any("err", err))
+		return nil
 	}
-	if host, _, herr := net.SplitHostPort(rq.r.RemoteAddr); herr == nil {
-		ent.Source = host
-	}
-	if ent.Operation == "" {
-		ent.Operation = rq.r.Method
-	}
-	if ent.VersionID == "" {
-		ent.VersionID = rq.w.Header().Get("x-amz-version-id")
-	}
-	if rq.auth != nil {
-		ent.Principal = rq.auth.AccessKey
-		if u := rq.userName(); u != "" {
-			ent.Principal += " (" + u + ")"
+	return err
+}
+
+// replaceResponse answers 503 ServiceUnavailable in place of a response
+// whose audit entry could not be written: the handler's headers are
+// dropped, and so is any body it writes next.
+func (s *Server) replaceResponse(rq *request, err error) {
+	s.log.LogAttrs(rq.ctx, slog.LevelError, "audit append failed; answering 503", slog.String("request_id", rq.id), slog.Any("err", err))
+	h := rq.w.Header()
+	for k := range h {
+		switch k {
+		case "X-Amz-Request-Id", "X-Amz-Id-2", "Server":
+		default:
+			delete(h, k)
 		}
 	}
-	switch {
-	case status == http.StatusForbidden:
-		ent.Outcome = "denied"
-	case err != nil || status >= 300:
-		ent.Outcome = "error"
-	default:
-		ent.Outcome = "ok"
+	se := s3err.New(s3err.ServiceUnavailable, "The request could not be recorded in the audit log; it was not carried out.")
+	status := se.HTTPStatus()
+	rq.w.status = status
+	if rq.r.Method == http.MethodHead {
+		rq.w.ResponseWriter.WriteHeader(status)
+		return
 	}
-	if err != nil {
-		ent.Detail = err.Error()
-	}
-	// The request's own context may be cancelled once the response is
-	// out; the audit entry must still be written.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(rq.ctx), 30*time.Second)
-	defer cancel()
-	if _, aerr := s.eng.Audit(ctx, ent); aerr != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "audit append failed", slog.String("request_id", rq.id), slog.Any("err", aerr))
-	}
+	body := errorDocument(se, rq.r.URL.Path, rq.id)
+	h.Set("Content-Type", "application/xml")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	rq.w.ResponseWriter.WriteHeader(status)
+	rq.w.ResponseWriter.Write(body)
 }
 
 // hostID derives the x-amz-id-2 value from the request id.

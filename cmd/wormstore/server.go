@@ -20,6 +20,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/wormstore/wormstore/console"
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/gate"
 	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api"
 	"github.com/wormstore/wormstore/s3api/sigv4"
@@ -185,9 +186,21 @@ func (c *serverCmd) Run(env *runEnv) error {
 	if err != nil {
 		return err
 	}
+	// One door for the S3 API and the console: authorization on the
+	// engine's clock and the audit writer.
+	door, err := gate.New(gate.Config{Engine: eng, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Before eng.Close: record the counted anonymous refusals.
+		if err := door.Flush(context.Background()); err != nil {
+			log.Error("audit: anonymous refusal summaries not written", "err", err)
+		}
+	}()
 	h, err := s3api.New(s3api.Config{
 		Engine: eng, Region: c.Region, VirtualHostDomain: c.Domain, Logger: log,
-		Credentials: ids, Principals: ids, Observe: m.observeS3,
+		Credentials: ids, Principals: ids, Observe: m.observeS3, Gate: door,
 	})
 	if err != nil {
 		return err
@@ -246,7 +259,7 @@ wormstore is running in development mode with generated root credentials
 	}
 	if cln != nil {
 		ch, err := console.New(console.Config{
-			Engine: eng, Credentials: ids, Principals: ids,
+			Engine: eng, Credentials: ids, Principals: ids, Gate: door,
 			Logger: log.With("component", "console"), Secure: certs != nil,
 		})
 		if err != nil {

@@ -302,7 +302,10 @@ type mapping struct {
 // per call (no mutable package state); the lookup is a short linear scan.
 func table() []mapping {
 	return []mapping{
-		// Disk full first: the engine may wrap it in ErrFailed.
+		// An audit failure first, even when the audit disk is full: the
+		// request was not carried out because it could not be recorded.
+		{engine.ErrAuditFailed, ServiceUnavailable, false},
+		// Disk full next: the engine may wrap it in ErrFailed.
 		{syscall.ENOSPC, InsufficientStorage, false},
 
 		{engine.ErrNoSuchBucket, NoSuchBucket, false},

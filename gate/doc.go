@@ -1,0 +1,40 @@
+// Package gate is the one door every entry point goes through: the S3 API
+// (package s3api), the web console (package console) and the admin API.
+// It holds the three decisions the doors used to make each on their own,
+// and that disagreed:
+//
+//   - Ops: one table with one row per operation — its IAM action, the
+//     action when a version is named, whether it mutates, whether it is
+//     lock-related, whether it is audited.
+//   - Gate.Allowed: one authorization call. It evaluates the caller's
+//     identity policies and the bucket policy with the condition keys
+//     every request has (aws:CurrentTime, aws:EpochTime and the
+//     remaining-retention days of LockCond judged on the engine's clock,
+//     engine.Now, the same clock the lock rules use), plus the
+//     door's own keys. Gate.MayBypass is the one GOVERNANCE-bypass rule:
+//     the header is honoured only with s3:BypassGovernanceRetention;
+//     without it the lock applies as if no bypass was asked for (the
+//     engine then refuses a delete or shortening of a GOVERNANCE version:
+//     AccessDenied), as AWS does.
+//   - Scope: one audit writer per request. The door opens a Scope with
+//     Gate.Begin, passes Scope.Context to the engine, so every mutation is
+//     recorded by the engine from what it actually did (outcome, version
+//     id, old and new lock state, bypass exercised), in the same group
+//     commit as the mutation and before it can take effect; the door
+//     records per-item refusals with Scope.Record and calls Scope.Finish
+//     before it sends the response: denied and failed requests, and audited
+//     operations that changed nothing, get their entry written, synced and
+//     anchored in the WAL before the client hears the answer. When the
+//     entry cannot be written Finish returns an error wrapping
+//     engine.ErrAuditFailed and the door answers 503 instead.
+//
+// Unauthenticated requests are the only ones anyone can send, so what they
+// may write is bounded: every field is truncated by the engine (see
+// engine.AuditMaxKey), and per source address only the first
+// Config.AnonymousBurst refusals per Config.AnonymousInterval are written
+// one by one; the rest are counted into one AnonymousDenialsSummarized
+// entry, written by the next unauthenticated refusal after the interval
+// (or by Flush at shutdown).
+//
+// Imports: gate imports engine, iam and identity; the doors import gate.
+package gate

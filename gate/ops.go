@@ -1,0 +1,120 @@
+package gate
+
+import (
+	"strings"
+
+	"github.com/wormstore/wormstore/iam"
+)
+
+// OpConsoleRead is the operation of console pages that only show things.
+const OpConsoleRead = "console:Read"
+
+// Op describes one operation a door can perform.
+type Op struct {
+	// Name is the operation's API name ("PutObjectRetention"), or a door's
+	// own name for operations S3 does not have ("admin:CreateUser").
+	Name string
+	// Action is the IAM action that authorizes it ("" if none applies).
+	Action string
+	// VersionedAction is the action when the request names a version
+	// (s3:GetObjectVersion for GetObject); equal to Action where S3 has
+	// no separate one.
+	VersionedAction string
+	// Mutating operations change stored state.
+	Mutating bool
+	// LockRelated operations read or change Object Lock state.
+	LockRelated bool
+	// Audited operations get an audit entry even when they succeed
+	// without changing anything. Denied requests are always audited.
+	Audited bool
+}
+
+// ActionFor returns the IAM action for the op, versioned or not.
+func (o Op) ActionFor(hasVersionID bool) string {
+	if hasVersionID {
+		return o.VersionedAction
+	}
+	return o.Action
+}
+
+// opRow is the table's source: the name and the two flags; the actions
+// come from iam.ActionFor, so the IAM mapping stays in one place.
+type opRow struct {
+	name              string
+	mutating, locking bool
+}
+
+// opRows lists every operation. Do not reorder for meaning: lookups are by
+// name.
+func opRows() []opRow {
+	return []opRow{
+		// Service and buckets.
+		{"ListBuckets", false, false},
+		{"CreateBucket", true, false},
+		{"HeadBucket", false, false},
+		{"DeleteBucket", true, false},
+		{"ListObjects", false, false},
+		{"ListObjectsV2", false, false},
+		{"ListObjectVersions", false, false},
+		{"ListMultipartUploads", false, false},
+		{"GetBucketLocation", false, false},
+		{"GetBucketVersioning", false, false},
+		{"PutBucketVersioning", true, false},
+		{"GetObjectLockConfiguration", false, true},
+		{"PutObjectLockConfiguration", true, true},
+		{"GetBucketPolicy", false, false},
+		{"PutBucketPolicy", true, false},
+		{"DeleteBucketPolicy", true, false},
+		{"DeleteObjects", true, true},
+		// Objects.
+		{"PutObject", true, true},
+		{"CopyObject", true, true},
+		{"GetObject", false, false},
+		{"HeadObject", false, false},
+		{"DeleteObject", true, true},
+		{"GetObjectRetention", false, true},
+		{"PutObjectRetention", true, true},
+		{"GetObjectLegalHold", false, true},
+		{"PutObjectLegalHold", true, true},
+		{"GetObjectTagging", false, false},
+		// Multipart.
+		{"CreateMultipartUpload", true, true},
+		{"UploadPart", true, false},
+		{"UploadPartCopy", true, false},
+		{"CompleteMultipartUpload", true, true},
+		{"AbortMultipartUpload", true, false},
+		{"ListParts", false, false},
+		// The console's pages that only show things (listing, object
+		// details, overview): audited only when refused.
+		{OpConsoleRead, false, false},
+	}
+}
+
+// Ops returns the operation table, one row per operation.
+func Ops() []Op {
+	rows := opRows()
+	out := make([]Op, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Op{
+			Name: r.name, Action: iam.ActionFor(r.name, false), VersionedAction: iam.ActionFor(r.name, true),
+			Mutating: r.mutating, LockRelated: r.locking, Audited: r.mutating || r.locking,
+		})
+	}
+	return out
+}
+
+// unknownOp is the row of an operation not in the table: treated as
+// mutating and audited (fail safe), with no IAM action (so a user caller
+// is refused).
+func unknownOp(name string) Op {
+	return Op{Name: name, Mutating: true, Audited: true, LockRelated: strings.Contains(name, "Retention") || strings.Contains(name, "LegalHold") || strings.Contains(name, "ObjectLock")}
+}
+
+// opTable indexes Ops by name.
+func opTable() map[string]Op {
+	m := map[string]Op{}
+	for _, o := range Ops() {
+		m[o.Name] = o
+	}
+	return m
+}

@@ -44,7 +44,10 @@ func recoverDir(opts Options) ([]fileInfo, LSN, error) {
 	}
 	slices.SortFunc(files, func(a, b fileInfo) int { return cmpLSN(a.first, b.first) })
 
-	next := LSN(1)
+	next, files, err := retiredStart(opts, files)
+	if err != nil {
+		return nil, 0, err
+	}
 	kept := files[:0]
 	for i, fi := range files {
 		newest := i == len(files)-1

@@ -57,6 +57,7 @@ type Engine struct {
 	persistedHWM int64 // guarded by clockMu
 
 	compactMu sync.Mutex // one compaction at a time
+	ckptMu    sync.Mutex // one checkpoint (or archive removal) at a time; Close waits for it
 	compactor compactionProgress
 
 	indexErr chan error // Pebble background errors (buffered 1)
@@ -164,6 +165,10 @@ func open(ctx context.Context, opts Options, forceRebuild bool) (_ *Engine, err 
 		e.wg.Add(1)
 		go e.compactLoop()
 	}
+	if e.opts.CheckpointInterval > 0 {
+		e.wg.Add(1)
+		go e.checkpointLoop()
+	}
 	return e, nil
 }
 
@@ -245,6 +250,9 @@ func (e *Engine) openIndex(ctx context.Context, forceRebuild bool) error {
 		}
 		applied = 0
 	}
+	if applied, err = e.seedIndex(ctx, dir, applied, forceRebuild); err != nil {
+		return err
+	}
 	if applied < last {
 		start := time.Now()
 		n, err := e.replay(ctx, wal.LSN(applied+1))
@@ -263,7 +271,7 @@ func (e *Engine) openIndex(ctx context.Context, forceRebuild bool) error {
 
 // replay applies every WAL record from lsn on to the index.
 func (e *Engine) replay(ctx context.Context, from wal.LSN) (int64, error) {
-	return replayInto(ctx, e.wal, e.db, from, 0, e.observeTime)
+	return replayInto(ctx, e.walSource(), e.db, from, 0, e.observeTime)
 }
 
 func (e *Engine) appliedLSN() (uint64, error) { return e.metaUint(keyApplied) }
@@ -412,6 +420,8 @@ func (e *Engine) Close() error {
 	}
 	close(e.stop)
 	e.wg.Wait()
+	e.ckptMu.Lock() // wait for an on-demand checkpoint
+	defer e.ckptMu.Unlock()
 	e.mu.Lock() // wait for in-flight mutations
 	defer e.mu.Unlock()
 	var errs []error

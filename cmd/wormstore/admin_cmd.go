@@ -45,6 +45,10 @@ type adminCmd struct {
 	Audit    adminAuditCmd    `cmd:"" help:"Read and verify the tamper-evident audit stream."`
 	User     adminUserCmd     `cmd:"" help:"Manage users and their access keys."`
 	Policy   adminPolicyCmd   `cmd:"" help:"Manage users' identity policies."`
+
+	// Checkpoints and the WAL archive (admin_cmd_checkpoint.go).
+	Checkpoint adminCheckpointCmd `cmd:"" help:"Take a verified index checkpoint now and retire covered WAL files to wal/archive."`
+	WALArchive adminWALArchiveCmd `cmd:"" name:"wal-archive" help:"List or delete WAL files retired to wal/archive."`
 }
 
 type adminBucketCmd struct {

@@ -251,6 +251,7 @@ func newAdminAPI(v *sigv4.Verifier, log *slog.Logger) *adminAPI {
 		"audit/verify":   {http.MethodGet: a.auditVerify},
 	}
 	maps.Copy(a.routes, a.iamRoutes())
+	maps.Copy(a.routes, a.checkpointRoutes())
 	return a
 }
 

@@ -57,6 +57,7 @@ type Engine struct {
 	persistedHWM int64 // guarded by clockMu
 
 	compactMu sync.Mutex // one compaction at a time
+	ckptMu    sync.Mutex // one checkpoint (or archive removal) at a time; Close waits for it
 	compactor compactionProgress
 
 	indexErr chan error // Pebble background errors (buffered 1)
@@ -231,6 +232,10 @@ func open(ctx context.Context, opts Options, mode openMode) (_ *Engine, err erro
 		e.wg.Add(1)
 		go e.compactLoop()
 	}
+	if e.opts.CheckpointInterval > 0 {
+		e.wg.Add(1)
+		go e.checkpointLoop()
+	}
 	return e, nil
 }
 
@@ -339,6 +344,9 @@ func (e *Engine) openIndex(ctx context.Context, mode openMode) error {
 		}
 		applied = 0
 	}
+	if applied, err = e.seedIndex(ctx, dir, applied, mode.forceRebuild); err != nil {
+		return err
+	}
 	if applied < last {
 		start := time.Now()
 		n, err := e.replay(ctx, wal.LSN(applied+1))
@@ -357,7 +365,7 @@ func (e *Engine) openIndex(ctx context.Context, mode openMode) error {
 
 // replay applies every WAL record from lsn on to the index.
 func (e *Engine) replay(ctx context.Context, from wal.LSN) (int64, error) {
-	return replayInto(ctx, e.wal, e.db, from, 0, e.observeTime)
+	return replayInto(ctx, e.walSource(), e.db, from, 0, e.observeTime)
 }
 
 func (e *Engine) appliedLSN() (uint64, error) { return e.metaUint(keyApplied) }
@@ -558,6 +566,8 @@ func (e *Engine) Close() error {
 	}
 	close(e.stop)
 	e.wg.Wait()
+	e.ckptMu.Lock() // wait for an on-demand checkpoint
+	defer e.ckptMu.Unlock()
 	e.mu.Lock() // wait for in-flight mutations
 	defer e.mu.Unlock()
 	var errs []error

@@ -56,6 +56,14 @@ type Options struct {
 	// to disk while the engine is idle. Default 1 minute.
 	ClockPersistInterval time.Duration
 
+	// CheckpointInterval is how often a background checkpoint of the
+	// index is taken (see Engine.Checkpoint), which also retires old WAL
+	// files to wal/archive; 0 or negative disables it (Checkpoint still
+	// works on demand).
+	CheckpointInterval time.Duration
+	// CheckpointKeep is how many checkpoints are kept. Default 2.
+	CheckpointKeep int
+
 	// OnWALSync, if set, observes every WAL fsync (metrics).
 	OnWALSync func(d time.Duration, records int)
 }
@@ -95,6 +103,9 @@ func (o *Options) EnsureDefaults() {
 	if o.CompactionMinGarbage == 0 {
 		o.CompactionMinGarbage = 0.5
 	}
+	if o.CheckpointKeep == 0 {
+		o.CheckpointKeep = DefaultCheckpointKeep
+	}
 	if o.ClockPersistInterval == 0 {
 		o.ClockPersistInterval = time.Minute
 	}
@@ -113,6 +124,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("engine: SegmentSize %d smaller than two blocks", o.SegmentSize)
 	case o.MinPartSize < 0 || o.MaxObjectSize <= 0:
 		return fmt.Errorf("engine: bad part/object size limits")
+	case o.CheckpointKeep < 1:
+		return fmt.Errorf("engine: CheckpointKeep %d is less than 1", o.CheckpointKeep)
 	case o.CompactionMinGarbage < 0 || o.CompactionMinGarbage > 1:
 		return fmt.Errorf("engine: CompactionMinGarbage %v outside [0,1]", o.CompactionMinGarbage)
 	}

@@ -167,13 +167,14 @@ func (e *Engine) compareWithWAL(ctx context.Context, snap *pebble.Snapshot, appl
 		return 0, err
 	}
 	defer e.fs.RemoveAll(dir)
-	opts := e.pebbleOptions()
-	scratch, err := pebble.Open(dir, opts)
+	e.ckptMu.Lock() // checkpoints and archived files stay put
+	defer e.ckptMu.Unlock()
+	scratch, from, err := e.verifyScratch(ctx, dir, applied, rep)
 	if err != nil {
-		return 0, fmt.Errorf("engine: open scratch index: %w", err)
+		return 0, err
 	}
 	defer scratch.Close()
-	n, err := replayInto(ctx, e.wal, scratch, 1, wal.LSN(applied), func(int64) {})
+	n, err := replayInto(ctx, e.walSource(), scratch, from, wal.LSN(applied), func(int64) {})
 	if err != nil {
 		rep.add(Problem{Kind: "index", Detail: fmt.Sprintf("wal replay failed: %v", err)})
 		return n, nil
@@ -194,7 +195,7 @@ func (e *Engine) compareWithWAL(ctx context.Context, snap *pebble.Snapshot, appl
 }
 
 // replayInto applies WAL records [from, to] (to == 0: all) to db in batches.
-func replayInto(ctx context.Context, l *wal.Log, db *pebble.DB, from, to wal.LSN, observe func(t int64)) (int64, error) {
+func replayInto(ctx context.Context, l replaySource, db *pebble.DB, from, to wal.LSN, observe func(t int64)) (int64, error) {
 	const batchRecords = 1024
 	var n int64
 	b := db.NewIndexedBatch()

@@ -11,8 +11,9 @@
 // record as 16 lower-case hex digits plus ".wal" (0000000000000001.wal), and
 // the lock file wal.lock. LSNs are contiguous across files: a file starts at
 // the LSN after the last record of its predecessor, and the first file
-// starts at 1. The log never deletes a file holding records, so Replay(1)
-// always sees the whole history.
+// starts at 1, or at the LSN the RETIRED marker names once Retire moved
+// older files to the archive/ subdirectory (see retire.go). The log never
+// deletes a file holding records.
 //
 // All integers are little-endian. A file starts with a 28-byte header:
 //

@@ -67,7 +67,12 @@ type Log struct {
 		// files lists the log files whose headers are durable, oldest
 		// first. Guarded by mu.
 		files []fileInfo
+		// first is the first LSN in the live directory (see Retire).
+		// Guarded by mu.
+		first LSN
 	}
+	// retireMu serialises Retire.
+	retireMu sync.Mutex
 	// digest is checksum scratch for Append. Guarded by mu.
 	digest xxhash.Digest
 
@@ -105,6 +110,10 @@ func Open(opts Options) (*Log, error) {
 	l.mu.cond.L = &l.mu.Mutex
 	l.mu.next = next
 	l.mu.files = files
+	l.mu.first = next
+	if len(files) > 0 {
+		l.mu.first = files[0].first
+	}
 	l.durable.Store(uint64(next - 1))
 	return l, nil
 }

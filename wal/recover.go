@@ -35,6 +35,13 @@ func recoverDir(opts Options) ([]fileInfo, LSN, error) {
 		return nil, 0, fmt.Errorf("%w: %s ends at LSN %d, but LSN %d was durable; nothing was modified",
 			ErrMissingRecords, dir, last, opts.RequireLSN)
 	}
+	_ = fs.Remove(fs.PathJoin(dir, RetiredFileName+tmpSuffix))
+	if len(ds.toArchive) > 0 {
+		log.Warn("wal: finishing an interrupted retirement", "files", len(ds.toArchive), "first_live_lsn", uint64(ds.files[0].first))
+		if err := moveToArchive(fs, dir, ds.toArchive); err != nil {
+			return nil, 0, err
+		}
+	}
 	for _, name := range ds.tmps {
 		log.Info("wal: removing leftover temporary file", "segment", name)
 		if err := fs.Remove(fs.PathJoin(dir, name)); err != nil {
@@ -90,6 +97,9 @@ type dirState struct {
 	// after lists the files following the damaged one (all of them lie past
 	// the damage), oldest first.
 	after []fileInfo
+	// toArchive are files below the RETIRED marker that an interrupted
+	// retirement left in the live directory; Open finishes moving them.
+	toArchive []fileInfo
 }
 
 // scanDir scans the log files in opts.Dir without modifying anything.
@@ -116,6 +126,11 @@ func scanDir(opts Options) (*dirState, error) {
 	}
 	slices.SortFunc(files, func(a, b fileInfo) int { return cmpLSN(a.first, b.first) })
 
+	first, pending, files, err := retiredStart(opts, files)
+	if err != nil {
+		return nil, err
+	}
+	ds.next, ds.toArchive = first, pending
 	for i, fi := range files {
 		newest := i == len(files)-1
 		if fi.first != ds.next {

@@ -22,11 +22,15 @@ func (l *Log) Replay(from LSN, fn func(lsn LSN, payload []byte) error) error {
 	}
 	durable := LSN(l.durable.Load())
 	files := slices.Clone(l.mu.files)
+	first := l.mu.first
 	l.mu.Unlock()
 
 	from = max(from, 1)
 	if from > durable {
 		return nil
+	}
+	if from < first {
+		return fmt.Errorf("%w: LSN %d is below the first live LSN %d", ErrRetired, from, first)
 	}
 	// Every file in files has a durable header. Drop those holding only
 	// records past durable, then start at the last one starting <= from.

@@ -46,6 +46,10 @@ type adminCmd struct {
 	User     adminUserCmd     `cmd:"" help:"Manage users and their access keys."`
 	Policy   adminPolicyCmd   `cmd:"" help:"Manage users' identity policies."`
 	Clock    adminClockCmd    `cmd:"" help:"Show the server clock, the time high-water mark retention is judged at, and how far the clock is behind it."`
+
+	// Checkpoints and the WAL archive (admin_cmd_checkpoint.go).
+	Checkpoint adminCheckpointCmd `cmd:"" help:"Take a verified index checkpoint now and retire covered WAL files to wal/archive."`
+	WALArchive adminWALArchiveCmd `cmd:"" name:"wal-archive" help:"List or delete WAL files retired to wal/archive."`
 }
 
 type adminBucketCmd struct {

@@ -252,6 +252,7 @@ func newAdminAPI(v *sigv4.Verifier, log *slog.Logger) *adminAPI {
 	}
 	maps.Copy(a.routes, a.iamRoutes())
 	maps.Copy(a.routes, a.clockRoutes())
+	maps.Copy(a.routes, a.checkpointRoutes())
 	return a
 }
 

@@ -43,6 +43,9 @@ type serverCmd struct {
 	LogLevel         string        `help:"Log level." enum:"debug,info,warn,error" default:"info"`
 	ShutdownTimeout  time.Duration `help:"How long to drain in-flight requests on SIGTERM." default:"30s"`
 	ConsoleAddress   string        `help:"Web console listen address; empty disables." default:"127.0.0.1:9002"`
+
+	// Checkpoints (docs/notes-checkpoint.md).
+	CheckpointInterval time.Duration `help:"How often to take a verified index checkpoint and retire the WAL files it covers to DATA/wal/archive; 0 disables (wormstore admin checkpoint still works)." default:"1h" env:"WORMSTORE_CHECKPOINT_INTERVAL"`
 }
 
 func (c *serverCmd) logger(env *runEnv) *slog.Logger {
@@ -168,7 +171,8 @@ func (c *serverCmd) Run(env *runEnv) error {
 	}
 
 	log.Info("opening data directory; recovering", "data", c.Data)
-	eng, err := engine.Open(env.ctx, engine.Options{FS: vfs.Default, Dir: c.Data, Logger: log, OnWALSync: m.observeWALSync})
+	eng, err := engine.Open(env.ctx, engine.Options{FS: vfs.Default, Dir: c.Data, Logger: log, OnWALSync: m.observeWALSync,
+		CheckpointInterval: c.CheckpointInterval})
 	if err != nil {
 		if errors.Is(err, engine.ErrFormatTooNew) {
 			return fmt.Errorf("%w (the data directory was written by a newer wormstore; run that version)", err)

@@ -90,4 +90,3 @@ func TestAdminAPIUsers(t *testing.T) {
 	st, _, b = at.call(t, http.MethodPost, "users/alice", nil)
 	require.Equal(t, http.StatusMethodNotAllowed, st, "%s", b)
 }
-

@@ -22,8 +22,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/wormstore/wormstore/adminapi"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/wormstore/wormstore/adminapi"
 )
 
 // adminCmd is `wormstore admin`, the client of the admin API (adminapi.go).

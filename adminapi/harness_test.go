@@ -47,6 +47,9 @@ type testOptions struct {
 	fs vfs.FS
 	// corrupt, if set at cleanup, skips the engine's verify.
 	corrupt *bool
+	// broken: the filesystem failed on purpose; cleanup neither verifies
+	// nor insists on a clean close.
+	broken bool
 }
 
 // newAdminTest opens an engine with small segments (so they seal) and
@@ -73,6 +76,10 @@ func newAdminTestWith(t *testing.T, o testOptions) *adminTest {
 	t.Cleanup(func() {
 		srv.Close()
 		api.Detach()
+		if o.broken {
+			eng.Close()
+			return
+		}
 		if o.corrupt == nil || !*o.corrupt {
 			rep, err := eng.Verify(context.Background(), nil)
 			require.NoError(t, err)

@@ -26,7 +26,7 @@ import (
 	"github.com/wormstore/wormstore/adminapi"
 )
 
-// adminCmd is `wormstore admin`, the client of the admin API (adminapi.go).
+// adminCmd is `wormstore admin`, the client of the admin API (package adminapi).
 // Its flags are accepted before or after the subcommand.
 type adminCmd struct {
 	AdminEndpoint string `help:"URL of the server's admin listener (its --admin-address; the server's WORMSTORE_ADMIN_ADDRESS is used when set)." default:"http://127.0.0.1:9001" placeholder:"URL" env:"WORMSTORE_ADMIN_ENDPOINT,WORMSTORE_ADMIN_ADDRESS"`

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/wormstore/wormstore/adminapi"
 	"github.com/wormstore/wormstore/engine"
 )
 
@@ -206,7 +207,7 @@ func (b *countingBody) Read(p []byte) (int, error) {
 
 // adminHandler serves /health/live, /health/ready, /metrics and, if api is
 // not nil, the admin API under /admin/v1/.
-func adminHandler(m *metrics, ready *atomic.Bool, api *adminAPI) http.Handler {
+func adminHandler(m *metrics, ready *atomic.Bool, api *adminapi.API) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health/live", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -217,7 +218,7 @@ func adminHandler(m *metrics, ready *atomic.Bool, api *adminAPI) http.Handler {
 			return
 		}
 		if api != nil {
-			if err := api.engineErr(); err != nil {
+			if err := api.EngineErr(); err != nil {
 				// Writes are refused until a restart recovers the last
 				// durable state; tell the orchestrator.
 				http.Error(w, "failed: "+err.Error(), http.StatusServiceUnavailable)
@@ -226,23 +227,13 @@ func adminHandler(m *metrics, ready *atomic.Bool, api *adminAPI) http.Handler {
 		}
 		body := "ready\n"
 		if api != nil {
-			body += api.readyWarnings() // reads and writes still work: stays 200
+			body += api.ReadyWarnings() // reads and writes still work: stays 200
 		}
 		w.Write([]byte(body))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	if api != nil {
-		mux.Handle(adminPrefix, api)
+		mux.Handle(adminapi.Prefix, api)
 	}
 	return mux
-}
-
-// engineErr reports the attached engine's sticky failure, if any.
-func (a *adminAPI) engineErr() error {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	if a.eng == nil {
-		return nil
-	}
-	return a.eng.Err()
 }

@@ -23,9 +23,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/wormstore/wormstore/adminapi"
 )
 
-// adminCmd is `wormstore admin`, the client of the admin API (adminapi.go).
+// adminCmd is `wormstore admin`, the client of the admin API (package adminapi).
 // Its flags are accepted before or after the subcommand.
 type adminCmd struct {
 	AdminEndpoint string `help:"URL of the server's admin listener (its --admin-address; the server's WORMSTORE_ADMIN_ADDRESS is used when set)." default:"http://127.0.0.1:9001" placeholder:"URL" env:"WORMSTORE_ADMIN_ENDPOINT,WORMSTORE_ADMIN_ADDRESS"`
@@ -102,7 +103,7 @@ func (a *adminCmd) client() (*adminClient, error) {
 			base.Host = net.JoinHostPort("127.0.0.1", port)
 		}
 	}
-	base.Path = strings.TrimSuffix(base.Path, "/") + adminPrefix
+	base.Path = strings.TrimSuffix(base.Path, "/") + adminapi.Prefix
 	ak, sk := a.AccessKey, a.SecretKey
 	if a.AccessKeyFile != "" {
 		if ak, err = readSecretFile(a.AccessKeyFile); err != nil {
@@ -143,7 +144,7 @@ func (a *adminCmd) client() (*adminClient, error) {
 // endpoint is the admin endpoint as the user gave it, for messages.
 func (c *adminClient) endpoint() string {
 	u := *c.base
-	u.Path = strings.TrimSuffix(u.Path, adminPrefix)
+	u.Path = strings.TrimSuffix(u.Path, adminapi.Prefix)
 	return u.String()
 }
 
@@ -165,7 +166,7 @@ func (c *adminClient) doBody(ctx context.Context, method, path string, query url
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
 	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
-	if err := c.signer.SignHTTP(ctx, c.creds, req, payloadHash, adminService, c.region, time.Now()); err != nil {
+	if err := c.signer.SignHTTP(ctx, c.creds, req, payloadHash, adminapi.Service, c.region, time.Now()); err != nil {
 		return nil, fmt.Errorf("sign request: %w", err)
 	}
 	resp, err := c.hc.Do(req)
@@ -183,7 +184,7 @@ func (c *adminClient) doBody(ctx context.Context, method, path string, query url
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	var ae apiError
+	var ae adminapi.ErrorBody
 	if json.Unmarshal(b, &ae) != nil || ae.Code == "" {
 		return nil, fmt.Errorf("admin API at %s answered %s to %s %s; is it a wormstore admin listener? (set --admin-endpoint)", c.endpoint(), resp.Status, method, u.Path)
 	}
@@ -222,7 +223,7 @@ func (cmd *adminBucketListCmd) Run(env *runEnv, a *adminCmd) error {
 		return err
 	}
 	var out struct {
-		Buckets []apiBucket `json:"buckets"`
+		Buckets []adminapi.Bucket `json:"buckets"`
 	}
 	if err := c.callJSON(env.ctx, http.MethodGet, "buckets", nil, &out); err != nil {
 		return err
@@ -247,7 +248,7 @@ func (cmd *adminBucketInfoCmd) Run(env *runEnv, a *adminCmd) error {
 	if err != nil {
 		return err
 	}
-	var b apiBucket
+	var b adminapi.Bucket
 	if err := c.callJSON(env.ctx, http.MethodGet, "buckets/"+url.PathEscape(cmd.Name), nil, &b); err != nil {
 		return err
 	}
@@ -270,7 +271,7 @@ func onOff(b bool) string {
 	return "disabled"
 }
 
-func retentionText(r *apiRetention) string {
+func retentionText(r *adminapi.Retention) string {
 	switch {
 	case r == nil:
 		return "-"
@@ -289,7 +290,7 @@ func (cmd *adminStatsCmd) Run(env *runEnv, a *adminCmd) error {
 	if err != nil {
 		return err
 	}
-	var s apiStats
+	var s adminapi.Stats
 	if err := c.callJSON(env.ctx, http.MethodGet, "stats", nil, &s); err != nil {
 		return err
 	}
@@ -327,7 +328,7 @@ func (cmd *adminSegmentsCmd) Run(env *runEnv, a *adminCmd) error {
 		return err
 	}
 	var out struct {
-		Segments []apiSegment `json:"segments"`
+		Segments []adminapi.Segment `json:"segments"`
 	}
 	if err := c.callJSON(env.ctx, http.MethodGet, "segments", nil, &out); err != nil {
 		return err
@@ -374,7 +375,7 @@ func (cmd *adminCompactCmd) Run(env *runEnv, a *adminCmd) error {
 		}
 		fmt.Fprintf(env.stderr, "Compacting (copy rate %s); interrupting stops the compaction…\n", rate)
 	}
-	var res apiCompactResult
+	var res adminapi.CompactResult
 	if err := c.callJSON(env.ctx, http.MethodPost, "compact", q, &res); err != nil {
 		return err
 	}
@@ -392,9 +393,9 @@ func (cmd *adminCompactCmd) Run(env *runEnv, a *adminCmd) error {
 
 // verifyLine is any line of the verify stream.
 type verifyLine struct {
-	apiVerifyProgress
-	Report *apiVerifyReport `json:"report"`
-	apiError
+	adminapi.VerifyProgress
+	Report *adminapi.VerifyReport `json:"report"`
+	adminapi.ErrorBody
 }
 
 func (cmd *adminVerifyCmd) Run(env *runEnv, a *adminCmd) error {
@@ -413,7 +414,7 @@ func (cmd *adminVerifyCmd) Run(env *runEnv, a *adminCmd) error {
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 64<<20) // the report lists up to 10000 problems
-	var rep *apiVerifyReport
+	var rep *adminapi.VerifyReport
 	for rep == nil && sc.Scan() {
 		var l verifyLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wormstore/wormstore/adminapi"
 	"github.com/wormstore/wormstore/engine"
 )
 
@@ -69,21 +70,21 @@ func (c *adminClient) auditPage(ctx context.Context, q map[string]string, fn fun
 // the sequence number after the last one printed.
 func (c *adminClient) auditExport(ctx context.Context, w io.Writer, from uint64) (uint64, error) {
 	for {
-		n, err := c.auditPage(ctx, map[string]string{"from": strconv.FormatUint(from, 10), "limit": strconv.Itoa(auditPageMax)},
+		n, err := c.auditPage(ctx, map[string]string{"from": strconv.FormatUint(from, 10), "limit": strconv.Itoa(adminapi.AuditPageMax)},
 			func(raw []byte, e engine.AuditEntry) error {
 				from = e.Seq + 1
 				_, err := fmt.Fprintf(w, "%s\n", raw)
 				return err
 			})
-		if err != nil || n < auditPageMax {
+		if err != nil || n < adminapi.AuditPageMax {
 			return from, err
 		}
 	}
 }
 
 func (cmd *adminAuditTailCmd) Run(env *runEnv, a *adminCmd) error {
-	if cmd.N < 0 || cmd.N > auditPageMax {
-		return fmt.Errorf("-n %d is not a count from 0 to %d", cmd.N, auditPageMax)
+	if cmd.N < 0 || cmd.N > adminapi.AuditPageMax {
+		return fmt.Errorf("-n %d is not a count from 0 to %d", cmd.N, adminapi.AuditPageMax)
 	}
 	c, err := a.client()
 	if err != nil {
@@ -161,7 +162,7 @@ func (cmd *adminAuditVerifyCmd) Run(env *runEnv, a *adminCmd) error {
 	if err != nil {
 		return err
 	}
-	var rep apiAuditReport
+	var rep adminapi.AuditReport
 	if err := c.callJSON(env.ctx, http.MethodGet, "audit/verify", nil, &rep); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/wormstore/wormstore/adminapi"
 	"net/http"
 	"text/tabwriter"
 	"time"
@@ -33,7 +34,7 @@ func (cmd *adminCheckpointCmd) Run(env *runEnv, a *adminCmd) error {
 	if err != nil {
 		return err
 	}
-	var res apiCheckpointResult
+	var res adminapi.CheckpointResult
 	if err := c.callJSON(env.ctx, http.MethodPost, "checkpoint", nil, &res); err != nil {
 		return err
 	}
@@ -77,7 +78,7 @@ func adminListCheckpoints(env *runEnv, a *adminCmd, withCheckpoints bool) error 
 	if err != nil {
 		return err
 	}
-	var out apiCheckpoints
+	var out adminapi.Checkpoints
 	if err := c.callJSON(env.ctx, http.MethodGet, "checkpoints", nil, &out); err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func (cmd *adminWALArchiveDeleteCmd) Run(env *runEnv, a *adminCmd) error {
 		return err
 	}
 	var out struct {
-		Deleted []apiWALFile `json:"deleted"`
+		Deleted []adminapi.WALFile `json:"deleted"`
 	}
 	if err := c.callJSON(env.ctx, http.MethodPost, "wal-archive/delete", nil, &out); err != nil {
 		return err

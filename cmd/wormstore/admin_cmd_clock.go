@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/wormstore/wormstore/adminapi"
 	"net/http"
 	"text/tabwriter"
 	"time"
@@ -15,7 +16,7 @@ func (cmd *adminClockCmd) Run(env *runEnv, a *adminCmd) error {
 	if err != nil {
 		return err
 	}
-	var s apiClock
+	var s adminapi.Clock
 	if err := c.callJSON(env.ctx, http.MethodGet, "clock", nil, &s); err != nil {
 		return err
 	}

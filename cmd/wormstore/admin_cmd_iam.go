@@ -11,6 +11,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/wormstore/wormstore/adminapi"
 )
 
 // adminUserCmd is `wormstore admin user`.
@@ -105,7 +107,7 @@ func (cmd *adminUserAddCmd) Run(env *runEnv, a *adminCmd) error {
 	if err != nil {
 		return err
 	}
-	var u apiUser
+	var u adminapi.User
 	if err := c.callJSON(env.ctx, http.MethodPut, userPath(cmd.Name), nil, &u); err != nil {
 		return err
 	}
@@ -122,7 +124,7 @@ func (cmd *adminUserListCmd) Run(env *runEnv, a *adminCmd) error {
 		return err
 	}
 	var out struct {
-		Users []apiUser `json:"users"`
+		Users []adminapi.User `json:"users"`
 	}
 	if err := c.callJSON(env.ctx, http.MethodGet, "users", nil, &out); err != nil {
 		return err
@@ -143,7 +145,7 @@ func (cmd *adminUserListCmd) Run(env *runEnv, a *adminCmd) error {
 }
 
 // keysText returns "2 (1 active)".
-func keysText(keys []apiAccessKey) string {
+func keysText(keys []adminapi.AccessKey) string {
 	active := 0
 	for _, k := range keys {
 		if k.Active {
@@ -172,7 +174,7 @@ func (cmd *adminUserInfoCmd) Run(env *runEnv, a *adminCmd) error {
 	if err != nil {
 		return err
 	}
-	var u apiUser
+	var u adminapi.User
 	if err := c.callJSON(env.ctx, http.MethodGet, userPath(cmd.Name), nil, &u); err != nil {
 		return err
 	}
@@ -207,8 +209,8 @@ func (cmd *adminUserRemoveCmd) Run(env *runEnv, a *adminCmd) error {
 }
 
 // createKey creates an access key for user and prints it with its secret.
-func createKey(ctx context.Context, c *adminClient, a *adminCmd, w io.Writer, user string) (apiAccessKey, error) {
-	var k apiAccessKey
+func createKey(ctx context.Context, c *adminClient, a *adminCmd, w io.Writer, user string) (adminapi.AccessKey, error) {
+	var k adminapi.AccessKey
 	if err := c.callJSON(ctx, http.MethodPost, userPath(user, "keys"), nil, &k); err != nil {
 		return k, err
 	}
@@ -254,7 +256,7 @@ func (cmd *adminKeyRotateCmd) Run(env *runEnv, a *adminCmd) error {
 		return err
 	}
 	// Check the old key exists before creating a new one.
-	var u apiUser
+	var u adminapi.User
 	if err := c.callJSON(env.ctx, http.MethodGet, userPath(cmd.User), nil, &u); err != nil {
 		return err
 	}
@@ -281,7 +283,7 @@ func (cmd *adminPolicyAttachCmd) Run(env *runEnv, a *adminCmd) error {
 	var doc []byte
 	var err error
 	if cmd.File == "-" {
-		doc, err = io.ReadAll(io.LimitReader(os.Stdin, maxAdminPolicySize+1))
+		doc, err = io.ReadAll(io.LimitReader(os.Stdin, adminapi.MaxPolicySize+1))
 	} else {
 		doc, err = os.ReadFile(cmd.File)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
+	"github.com/wormstore/wormstore/adminapi"
 	"github.com/wormstore/wormstore/engine"
 )
 
@@ -103,7 +104,7 @@ func TestAdminCLIEndToEnd(t *testing.T) {
 
 	out, _, err = runAdmin(t, append(base, "--json", "stats")...)
 	require.NoError(t, err)
-	var st apiStats
+	var st adminapi.Stats
 	require.NoError(t, json.Unmarshal([]byte(out), &st))
 	require.Less(t, st.GarbageBytes, int64(8<<10), "garbage after compaction")
 	require.Equal(t, int64(1), st.CompactedSegments)
@@ -115,7 +116,7 @@ func TestAdminCLIEndToEnd(t *testing.T) {
 	require.Equal(t, body, data)
 	out, _, err = runAdmin(t, append(base, "--json", "verify")...)
 	require.NoError(t, err)
-	var rep apiVerifyReport
+	var rep adminapi.VerifyReport
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.True(t, rep.OK)
 

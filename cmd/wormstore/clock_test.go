@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/wormstore/wormstore/adminapi"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -57,9 +58,8 @@ func TestClockBehindHighWaterReported(t *testing.T) {
 	eng, err := engine.Open(context.Background(), engine.Options{FS: vfs.NewMem(), Dir: "/data", Clock: clock.Now,
 		CompactionInterval: -1, ClockPersistInterval: time.Hour})
 	require.NoError(t, err)
-	api := newAdminAPI(&sigv4.Verifier{Region: "us-east-1", Service: adminService,
-		Creds: sigv4.StaticCredentials{testAdminAK: testAdminSK}}, nil)
-	api.attach(eng)
+	api := adminapi.New(adminapi.Config{Region: "us-east-1", Root: sigv4.StaticCredentials{testAdminAK: testAdminSK}})
+	api.Attach(eng)
 	m := newMetrics()
 	m.registerClock(eng)
 	var ready atomic.Bool
@@ -67,7 +67,7 @@ func TestClockBehindHighWaterReported(t *testing.T) {
 	srv := httptest.NewServer(adminHandler(m, &ready, api))
 	t.Cleanup(func() {
 		srv.Close()
-		api.detach()
+		api.Detach()
 		require.NoError(t, eng.Close())
 	})
 	t.Setenv("WORMSTORE_ROOT_USER", testAdminAK)
@@ -107,7 +107,7 @@ func TestClockBehindHighWaterReported(t *testing.T) {
 
 	out, _, err = runAdmin(t, "clock", "--json")
 	require.NoError(t, err)
-	var got apiClock
+	var got adminapi.Clock
 	require.NoError(t, json.Unmarshal([]byte(out), &got))
 	require.Equal(t, t0.Add(time.Minute), got.Clock)
 	require.Equal(t, t0.Add(time.Hour), got.HighWater)

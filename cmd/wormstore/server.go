@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/wormstore/wormstore/adminapi"
 	"github.com/wormstore/wormstore/console"
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/gate"
@@ -154,8 +155,7 @@ func (c *serverCmd) Run(env *runEnv) error {
 	m := newMetrics()
 	var ready atomic.Bool
 	creds := sigv4.StaticCredentials{user: secret}
-	adminCreds := &switchableCreds{root: creds}
-	api := newAdminAPI(&sigv4.Verifier{Region: c.Region, Service: adminService, Creds: adminCreds}, log)
+	api := adminapi.New(adminapi.Config{Region: c.Region, Root: creds, Logger: log})
 	if c.AdminAddress != "" {
 		aln, err := net.Listen("tcp", c.AdminAddress)
 		if err != nil {
@@ -211,10 +211,9 @@ func (c *serverCmd) Run(env *runEnv) error {
 	}
 	m.registerEngine(eng)
 	m.registerClock(eng)
-	api.attach(eng)
-	api.attachIdentityStore(ids)
-	adminCreds.users.Store(ids) // users allowed admin actions may now sign in
-	defer api.detach()          // before eng.Close: ends admin operations first
+	api.Attach(eng)
+	api.AttachIdentityStore(ids) // users allowed admin actions may now sign in
+	defer api.Detach()           // before eng.Close: ends admin operations first
 	srv := &http.Server{Handler: m.instrument(h), ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	scheme := "http"
 	if certs != nil {

@@ -1,4 +1,4 @@
-package main
+package adminapi_test
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/stretchr/testify/require"
+	"github.com/wormstore/wormstore/adminapi"
 	"github.com/wormstore/wormstore/identity"
 )
 
@@ -18,7 +19,7 @@ func TestAdminAPIIdentityStore(t *testing.T) {
 	require.NoError(t, fs.MkdirAll("/data", 0o755))
 	s, err := identity.Open(fs, "/data/identities.json", identity.Credentials{AccessKey: testAdminAK, SecretKey: testAdminSK})
 	require.NoError(t, err)
-	at.api.attachIdentityStore(s)
+	at.api.AttachIdentityStore(s)
 
 	st, _, b := at.call(t, http.MethodPut, "users/uploader", nil)
 	require.Equal(t, http.StatusOK, st, "%s", b)
@@ -34,7 +35,7 @@ func TestAdminAPIIdentityStore(t *testing.T) {
 
 	st, _, b = at.call(t, http.MethodPost, "users/uploader/keys", nil)
 	require.Equal(t, http.StatusOK, st, "%s", b)
-	var k apiAccessKey
+	var k adminapi.AccessKey
 	require.NoError(t, json.Unmarshal(b, &k))
 	require.NotEmpty(t, k.SecretKey)
 	require.True(t, k.Active)
@@ -67,7 +68,7 @@ func TestAdminAPIIdentityStore(t *testing.T) {
 
 	st, _, b = at.call(t, http.MethodGet, "users", nil)
 	require.Equal(t, http.StatusOK, st, "%s", b)
-	var list struct{ Users []apiUser }
+	var list struct{ Users []adminapi.User }
 	require.NoError(t, json.Unmarshal(b, &list))
 	require.Len(t, list.Users, 1)
 	require.Equal(t, []string{"p"}, list.Users[0].Policies)

@@ -1,17 +1,14 @@
-package main
+package adminapi_test
 
 import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/stretchr/testify/require"
+	"github.com/wormstore/wormstore/adminapi"
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api/sigv4"
@@ -26,16 +23,13 @@ func TestAdminAPIUserAuthorization(t *testing.T) {
 	defer eng.Close()
 	ids, err := identity.Open(fs, "/data/identities.json", identity.Credentials{AccessKey: testAdminAK, SecretKey: testAdminSK})
 	require.NoError(t, err)
-	creds := &switchableCreds{root: sigv4.StaticCredentials{testAdminAK: testAdminSK}}
-	api := newAdminAPI(&sigv4.Verifier{Region: "us-east-1", Service: adminService, Creds: creds}, nil)
-	api.attach(eng)
-	defer api.detach()
-	api.attachIdentityStore(ids)
-	creds.users.Store(ids)
-	var ready atomic.Bool
-	ready.Store(true)
-	srv := httptest.NewServer(adminHandler(newMetrics(), &ready, api))
+	api := adminapi.New(adminapi.Config{Region: "us-east-1", Root: sigv4.StaticCredentials{testAdminAK: testAdminSK}})
+	api.Attach(eng)
+	defer api.Detach()
+	api.AttachIdentityStore(ids)
+	srv := httptest.NewServer(api)
 	defer srv.Close()
+	root := &adminTest{eng: eng, api: api, srv: srv, ak: testAdminAK, sk: testAdminSK}
 
 	require.NoError(t, ids.CreateUser("auditor"))
 	auditor, err := ids.CreateAccessKey("auditor")
@@ -47,12 +41,7 @@ func TestAdminAPIUserAuthorization(t *testing.T) {
 	require.NoError(t, err)
 
 	call := func(ak, sk, method, path string) int {
-		req, err := http.NewRequest(method, srv.URL+adminPrefix+path, nil)
-		require.NoError(t, err)
-		req.Header.Set("X-Amz-Content-Sha256", adminEmptySHA256)
-		require.NoError(t, v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: ak, SecretAccessKey: sk},
-			req, adminEmptySHA256, adminService, "us-east-1", time.Now()))
-		st, _, _ := doRaw(t, req)
+		st, _, _ := root.as(ak, sk).call(t, method, path, nil)
 		return st
 	}
 	require.Equal(t, http.StatusOK, call(auditor.AccessKey, auditor.SecretKey, "GET", "stats"))

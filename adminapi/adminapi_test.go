@@ -1,4 +1,4 @@
-package main
+package adminapi_test
 
 import (
 	"bufio"
@@ -6,71 +6,26 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/stretchr/testify/require"
+	"github.com/wormstore/wormstore/adminapi"
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 )
 
-const (
-	testAdminAK = "ADMINTESTKEY"
-	testAdminSK = "admin-test-secret-key"
-)
-
-// adminTest is an admin API served over HTTP from a small engine on a
-// memory filesystem.
-type adminTest struct {
-	eng *engine.Engine
-	fs  vfs.FS
-	api *adminAPI
-	srv *httptest.Server
-	c   *adminClient
-}
-
-// newAdminTest opens an engine with small segments (so they seal) and
-// serves the admin API for it; at cleanup the engine must verify clean
-// unless corrupt is set.
-func newAdminTest(t *testing.T, corrupt *bool) *adminTest {
-	t.Helper()
-	fs := vfs.NewMem()
-	eng, err := engine.Open(context.Background(), engine.Options{
-		FS: fs, Dir: "/data", SegmentSize: 64 << 10, BlockSize: 4 << 10,
-		CompactionInterval: -1,
-	})
-	require.NoError(t, err)
-	api := newAdminAPI(&sigv4.Verifier{Region: "us-east-1", Service: adminService,
-		Creds: sigv4.StaticCredentials{testAdminAK: testAdminSK}}, nil)
-	api.attach(eng)
-	var ready atomic.Bool
-	ready.Store(true)
-	srv := httptest.NewServer(adminHandler(newMetrics(), &ready, api))
-	t.Cleanup(func() {
-		srv.Close()
-		api.detach()
-		if corrupt == nil || !*corrupt {
-			rep, err := eng.Verify(context.Background(), nil)
-			require.NoError(t, err)
-			for _, p := range rep.Problems {
-				t.Errorf("verify: %s", p)
-			}
-		}
-		require.NoError(t, eng.Close())
-	})
-	a := &adminCmd{AdminEndpoint: srv.URL, AccessKey: testAdminAK, SecretKey: testAdminSK, Region: "us-east-1"}
-	c, err := a.client()
-	require.NoError(t, err)
-	return &adminTest{eng: eng, fs: fs, api: api, srv: srv, c: c}
+// verifyLine is one line of a verify stream.
+type verifyLine struct {
+	adminapi.VerifyProgress
+	Report *adminapi.VerifyReport `json:"report"`
+	adminapi.ErrorBody
 }
 
 func (at *adminTest) put(t *testing.T, bucket, key string, n int, seed byte) {
@@ -82,47 +37,10 @@ func (at *adminTest) put(t *testing.T, bucket, key string, n int, seed byte) {
 	require.NoError(t, err)
 }
 
-// call sends a signed request and returns status, content type and body.
-func (at *adminTest) call(t *testing.T, method, path string, q url.Values) (int, string, []byte) {
-	t.Helper()
-	u := at.c.base.JoinPath(path)
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequest(method, u.String(), nil)
-	require.NoError(t, err)
-	req.Header.Set("X-Amz-Content-Sha256", adminEmptySHA256)
-	require.NoError(t, at.c.signer.SignHTTP(context.Background(), at.c.creds, req, adminEmptySHA256, adminService, "us-east-1", time.Now()))
-	return doRaw(t, req)
-}
-
-func awsCreds(ak, sk string) aws.Credentials {
-	return aws.Credentials{AccessKeyID: ak, SecretAccessKey: sk}
-}
-
-func doRaw(t *testing.T, req *http.Request) (int, string, []byte) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, resp.Header.Get("Content-Type"), b
-}
-
-func decodeAPIError(t *testing.T, b []byte) apiError {
-	t.Helper()
-	var e apiError
-	require.NoError(t, json.Unmarshal(b, &e), "body %s", b)
-	require.NotEmpty(t, e.Message)
-	return e
-}
-
 func TestAdminAPIAuthAndRouting(t *testing.T) {
 	at := newAdminTest(t, nil)
-	sign := func(ak, sk, region, service string) func(*http.Request) {
-		return func(req *http.Request) {
-			req.Header.Set("X-Amz-Content-Sha256", adminEmptySHA256)
-			require.NoError(t, at.c.signer.SignHTTP(context.Background(), awsCreds(ak, sk), req, adminEmptySHA256, service, region, time.Now()))
-		}
+	signer := func(ak, sk, region, service string) func(*http.Request) {
+		return func(req *http.Request) { sign(t, req, ak, sk, region, service, emptySHA256) }
 	}
 	tests := []struct {
 		name       string
@@ -135,21 +53,21 @@ func TestAdminAPIAuthAndRouting(t *testing.T) {
 		{"unsigned", "GET", "stats", nil, 403, "AccessDenied"},
 		{"unsigned unknown path", "GET", "nonsense", nil, 403, "AccessDenied"},
 		{"unsigned verify", "POST", "verify", nil, 403, "AccessDenied"},
-		{"wrong secret", "GET", "stats", sign(testAdminAK, "wrong-secret-key", "us-east-1", adminService), 403, "SignatureDoesNotMatch"},
-		{"unknown key", "GET", "buckets", sign("NOSUCHKEY", testAdminSK, "us-east-1", adminService), 403, "InvalidAccessKeyId"},
-		{"s3 service scope", "GET", "stats", sign(testAdminAK, testAdminSK, "us-east-1", "s3"), 403, "AuthorizationHeaderMalformed"},
-		{"wrong region", "GET", "stats", sign(testAdminAK, testAdminSK, "eu-west-1", adminService), 403, "AuthorizationHeaderMalformed"},
-		{"unknown endpoint", "GET", "nonsense", sign(testAdminAK, testAdminSK, "us-east-1", adminService), 404, "NotFound"},
-		{"nested bucket path", "GET", "buckets/a/b", sign(testAdminAK, testAdminSK, "us-east-1", adminService), 404, "NotFound"},
-		{"wrong method", "GET", "compact", sign(testAdminAK, testAdminSK, "us-east-1", adminService), 405, "MethodNotAllowed"},
-		{"no such bucket", "GET", "buckets/missing", sign(testAdminAK, testAdminSK, "us-east-1", adminService), 404, "NoSuchBucket"},
-		{"bad rate", "POST", "compact?rate=fast", sign(testAdminAK, testAdminSK, "us-east-1", adminService), 400, "InvalidArgument"},
-		{"bad min_garbage", "POST", "compact?min_garbage=2", sign(testAdminAK, testAdminSK, "us-east-1", adminService), 400, "InvalidArgument"},
-		{"unknown parameter", "POST", "compact?speed=1", sign(testAdminAK, testAdminSK, "us-east-1", adminService), 400, "InvalidArgument"},
+		{"wrong secret", "GET", "stats", signer(testAdminAK, "wrong-secret-key", "us-east-1", adminapi.Service), 403, "SignatureDoesNotMatch"},
+		{"unknown key", "GET", "buckets", signer("NOSUCHKEY", testAdminSK, "us-east-1", adminapi.Service), 403, "InvalidAccessKeyId"},
+		{"s3 service scope", "GET", "stats", signer(testAdminAK, testAdminSK, "us-east-1", "s3"), 403, "AuthorizationHeaderMalformed"},
+		{"wrong region", "GET", "stats", signer(testAdminAK, testAdminSK, "eu-west-1", adminapi.Service), 403, "AuthorizationHeaderMalformed"},
+		{"unknown endpoint", "GET", "nonsense", signer(testAdminAK, testAdminSK, "us-east-1", adminapi.Service), 404, "NotFound"},
+		{"nested bucket path", "GET", "buckets/a/b", signer(testAdminAK, testAdminSK, "us-east-1", adminapi.Service), 404, "NotFound"},
+		{"wrong method", "GET", "compact", signer(testAdminAK, testAdminSK, "us-east-1", adminapi.Service), 405, "MethodNotAllowed"},
+		{"no such bucket", "GET", "buckets/missing", signer(testAdminAK, testAdminSK, "us-east-1", adminapi.Service), 404, "NoSuchBucket"},
+		{"bad rate", "POST", "compact?rate=fast", signer(testAdminAK, testAdminSK, "us-east-1", adminapi.Service), 400, "InvalidArgument"},
+		{"bad min_garbage", "POST", "compact?min_garbage=2", signer(testAdminAK, testAdminSK, "us-east-1", adminapi.Service), 400, "InvalidArgument"},
+		{"unknown parameter", "POST", "compact?speed=1", signer(testAdminAK, testAdminSK, "us-east-1", adminapi.Service), 400, "InvalidArgument"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest(tt.method, at.srv.URL+adminPrefix+tt.path, nil)
+			req, err := http.NewRequest(tt.method, at.url(tt.path), nil)
 			require.NoError(t, err)
 			if tt.sign != nil {
 				tt.sign(req)
@@ -165,26 +83,17 @@ func TestAdminAPIAuthAndRouting(t *testing.T) {
 		})
 	}
 
-	// Health and metrics stay unauthenticated next to the API.
-	resp, err := http.Get(at.srv.URL + "/health/live")
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, 200, resp.StatusCode)
 }
 
 func TestAdminAPINotReady(t *testing.T) {
-	api := newAdminAPI(&sigv4.Verifier{Region: "us-east-1", Service: adminService,
-		Creds: sigv4.StaticCredentials{testAdminAK: testAdminSK}}, nil)
-	var ready atomic.Bool
-	srv := httptest.NewServer(adminHandler(newMetrics(), &ready, api))
+	api := adminapi.New(adminapi.Config{Region: "us-east-1", Root: sigv4.StaticCredentials{testAdminAK: testAdminSK}})
+	srv := httptest.NewServer(api)
 	defer srv.Close()
-	a := &adminCmd{AdminEndpoint: srv.URL, AccessKey: testAdminAK, SecretKey: testAdminSK, Region: "us-east-1"}
-	c, err := a.client()
-	require.NoError(t, err)
-	for _, path := range []string{"stats", "verify"} {
-		method := map[string]string{"stats": "GET", "verify": "POST"}[path]
-		_, err = c.do(context.Background(), method, path, nil)
-		require.ErrorContains(t, err, "NotReady", path)
+	at := &adminTest{api: api, srv: srv, ak: testAdminAK, sk: testAdminSK}
+	for _, tc := range []struct{ method, path string }{{"GET", "stats"}, {"POST", "verify"}, {"PUT", "users/alice"}} {
+		st, _, b := at.call(t, tc.method, tc.path, nil)
+		require.Equal(t, http.StatusServiceUnavailable, st, "%s %s", tc.path, b)
+		require.Equal(t, "NotReady", decodeAPIError(t, b).Code, tc.path)
 	}
 }
 
@@ -218,9 +127,9 @@ func TestAdminAPIEndpoints(t *testing.T) {
 
 	status, _, body = at.call(t, "GET", "buckets/logs", nil)
 	require.Equal(t, 200, status, "%s", body)
-	var b apiBucket
+	var b adminapi.Bucket
 	require.NoError(t, json.Unmarshal(body, &b))
-	require.Equal(t, apiBucket{Name: "logs", Created: b.Created, Versioning: "Off"}, b)
+	require.Equal(t, adminapi.Bucket{Name: "logs", Created: b.Created, Versioning: "Off"}, b)
 
 	// stats
 	status, _, body = at.call(t, "GET", "stats", nil)
@@ -241,7 +150,7 @@ func TestAdminAPIEndpoints(t *testing.T) {
 	status, _, body = at.call(t, "GET", "segments", nil)
 	require.Equal(t, 200, status, "%s", body)
 	var segs struct {
-		Segments []apiSegment `json:"segments"`
+		Segments []adminapi.Segment `json:"segments"`
 	}
 	require.NoError(t, json.Unmarshal(body, &segs))
 	require.GreaterOrEqual(t, len(segs.Segments), 2)
@@ -276,7 +185,7 @@ func TestAdminAPICompactReclaimsGarbage(t *testing.T) {
 	for _, k := range []string{"segments_rewritten", "segments_removed", "bytes_copied", "bytes_reclaimed"} {
 		require.Contains(t, raw, k)
 	}
-	var res apiCompactResult
+	var res adminapi.CompactResult
 	require.NoError(t, json.Unmarshal(body, &res))
 	require.Positive(t, res.SegmentsRemoved)
 	require.Positive(t, res.BytesReclaimed)
@@ -290,7 +199,7 @@ func TestAdminAPICompactReclaimsGarbage(t *testing.T) {
 }
 
 // readVerifyStream parses a verify NDJSON stream.
-func readVerifyStream(t *testing.T, body []byte) (progress []apiVerifyProgress, last verifyLine) {
+func readVerifyStream(t *testing.T, body []byte) (progress []adminapi.VerifyProgress, last verifyLine) {
 	t.Helper()
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(nil, 1<<20)
@@ -304,7 +213,7 @@ func readVerifyStream(t *testing.T, body []byte) (progress []apiVerifyProgress, 
 	for _, l := range lines[:len(lines)-1] {
 		require.Nil(t, l.Report)
 		require.Empty(t, l.Code)
-		progress = append(progress, l.apiVerifyProgress)
+		progress = append(progress, l.VerifyProgress)
 	}
 	return progress, lines[len(lines)-1]
 }
@@ -365,19 +274,11 @@ func TestAdminAPIVerifyStream(t *testing.T) {
 	require.Equal(t, infos[0].ID, p.Segment)
 	require.Contains(t, p.Message, fmt.Sprintf("%016x", infos[0].ID))
 
-	// The CLI prints each problem on its own line and fails.
-	var out, errOut bytes.Buffer
-	env := &runEnv{ctx: ctx, stdout: &out, stderr: &errOut}
-	err = runWith(env, []string{"admin", "--admin-endpoint", at.srv.URL, "--access-key", testAdminAK, "--secret-key", testAdminSK, "verify"})
-	require.ErrorContains(t, err, "verify found")
-	require.Contains(t, out.String(), "FAILED: ")
-	require.Contains(t, out.String(), "\n  segment: segment "+fmt.Sprintf("%016x", infos[0].ID))
-	require.Contains(t, errOut.String(), "verify: 100%")
 }
 
 func TestAdminAPIDetachCancels(t *testing.T) {
 	at := newAdminTest(t, nil)
-	at.api.detach()
+	at.api.Detach()
 	status, _, body := at.call(t, "GET", "stats", nil)
 	require.Equal(t, 503, status)
 	require.Equal(t, "NotReady", decodeAPIError(t, body).Code)

@@ -1,31 +1,4 @@
-package main
-
-// The admin API is JSON over HTTP on the admin listener, the server side of
-// `wormstore admin`:
-//
-//	GET  /admin/v1/buckets          {"buckets": [apiBucket…]}
-//	GET  /admin/v1/buckets/{name}   apiBucket
-//	GET  /admin/v1/stats            apiStats
-//	GET  /admin/v1/segments         {"segments": [apiSegment…]}
-//	POST /admin/v1/compact          apiCompactResult
-//	     ?rate=BYTES_PER_SECOND     copy-rate cap (default 0 = unlimited)
-//	     &min_garbage=FRACTION      0..1 (default 0 = every segment with garbage)
-//	POST /admin/v1/verify           NDJSON (application/x-ndjson), one object per line:
-//	                                {"done": N, "total": M}    zero or more, bytes of segments checked
-//	                                {"report": apiVerifyReport} last line on success
-//	                                {"error": "…", "code": "…"} last line if verify failed midway
-//	GET  /admin/v1/audit…           the audit stream (adminapi_audit.go)
-//	…    /admin/v1/users…           users, access keys, user policies (adminapi_iam.go)
-//
-// Every request must be signed with AWS Signature Version 4 by the root
-// credentials, for the server's region and the service adminService
-// (aws-sdk-go-v2's aws/signer/v4 does it; see adminClient). The request body
-// is ignored, except a policy document's: every parameter is in the (signed)
-// query. Errors are
-// {"error": "message", "code": "Code"} with the status of adminErrorTable.
-//
-// Compaction and verification run within the request: a client that goes
-// away cancels them.
+package adminapi
 
 import (
 	"context"
@@ -35,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,34 +22,34 @@ import (
 	"github.com/wormstore/wormstore/segment"
 )
 
-// adminPrefix is the path every admin API endpoint lives under.
-const adminPrefix = "/admin/v1/"
+// Prefix is the path every admin API endpoint lives under.
+const Prefix = "/admin/v1/"
 
-// adminService is the SigV4 service name in admin requests' credential
+// Service is the SigV4 service name in admin requests' credential
 // scope. It differs from S3's "s3" so that no signature made for one API is
 // ever accepted by the other.
-const adminService = "wormstore-admin"
+const Service = "wormstore-admin"
 
-// apiBucket describes a bucket. Object and byte counts are left out: they
+// Bucket describes a bucket. Object and byte counts are left out: they
 // would need a scan of the bucket's versions.
-type apiBucket struct {
+type Bucket struct {
 	Name    string    `json:"name"`
 	Created time.Time `json:"created"`
 	// Versioning is "Enabled", "Suspended" or "Off" (never enabled).
-	Versioning       string        `json:"versioning"`
-	ObjectLock       bool          `json:"object_lock"`
-	DefaultRetention *apiRetention `json:"default_retention,omitempty"`
+	Versioning       string     `json:"versioning"`
+	ObjectLock       bool       `json:"object_lock"`
+	DefaultRetention *Retention `json:"default_retention,omitempty"`
 }
 
-// apiRetention is a bucket's default retention; one of Days and Years is set.
-type apiRetention struct {
+// Retention is a bucket's default retention; one of Days and Years is set.
+type Retention struct {
 	Mode  string `json:"mode"`
 	Days  int    `json:"days,omitempty"`
 	Years int    `json:"years,omitempty"`
 }
 
-// apiStats is engine.Stats on the wire.
-type apiStats struct {
+// Stats is engine.Stats on the wire.
+type Stats struct {
 	Buckets           int       `json:"buckets"`
 	Versions          int64     `json:"versions"`
 	DeleteMarkers     int64     `json:"delete_markers"`
@@ -95,8 +69,8 @@ type apiStats struct {
 	CompactedSegments int64     `json:"compacted_segments"`
 }
 
-// apiSegment describes one segment file (DATA/segments/<id %016x>.seg).
-type apiSegment struct {
+// Segment describes one segment file (DATA/segments/<id %016x>.seg).
+type Segment struct {
 	ID uint64 `json:"id"`
 	// State is "active" (receiving writes), "sealed" or "broken" (sealed
 	// off after a failed write; repaired at the next start).
@@ -106,27 +80,27 @@ type apiSegment struct {
 	RawBytes int64  `json:"raw_bytes"`
 }
 
-// apiCompactResult is engine.CompactResult on the wire.
-type apiCompactResult struct {
+// CompactResult is engine.CompactResult on the wire.
+type CompactResult struct {
 	SegmentsRewritten int   `json:"segments_rewritten"`
 	SegmentsRemoved   int   `json:"segments_removed"`
 	BytesCopied       int64 `json:"bytes_copied"`
 	BytesReclaimed    int64 `json:"bytes_reclaimed"`
 }
 
-// apiVerifyReport is engine.VerifyReport on the wire.
-type apiVerifyReport struct {
-	OK       bool         `json:"ok"`
-	Segments int          `json:"segments"`
-	Blocks   int64        `json:"blocks"`
-	Bytes    int64        `json:"bytes"`
-	Versions int64        `json:"versions"`
-	Records  int64        `json:"wal_records"`
-	Problems []apiProblem `json:"problems"`
+// VerifyReport is engine.VerifyReport on the wire.
+type VerifyReport struct {
+	OK       bool      `json:"ok"`
+	Segments int       `json:"segments"`
+	Blocks   int64     `json:"blocks"`
+	Bytes    int64     `json:"bytes"`
+	Versions int64     `json:"versions"`
+	Records  int64     `json:"wal_records"`
+	Problems []Problem `json:"problems"`
 }
 
-// apiProblem is engine.Problem on the wire; Message is its one-line form.
-type apiProblem struct {
+// Problem is engine.Problem on the wire; Message is its one-line form.
+type Problem struct {
 	Kind      string `json:"kind"`
 	Segment   uint64 `json:"segment,omitempty"`
 	Offset    int64  `json:"offset,omitempty"`
@@ -137,28 +111,29 @@ type apiProblem struct {
 	Message   string `json:"message"`
 }
 
-// apiVerifyProgress is a progress line of the verify stream.
-type apiVerifyProgress struct {
+// VerifyProgress is a progress line of the verify stream.
+type VerifyProgress struct {
 	Done  int64 `json:"done"`
 	Total int64 `json:"total"`
 }
 
-// apiError is the body of every error answer and the last line of a verify
+// ErrorBody is the body of every error answer and the last line of a verify
 // stream that failed midway.
-type apiError struct {
+type ErrorBody struct {
 	Message string `json:"error"`
 	Code    string `json:"code"`
 }
 
-// adminError is an error with its API code and HTTP status, for the
-// failures the handlers detect themselves (bad arguments, routing).
-type adminError struct {
-	status int
-	code   string
-	msg    string
+// StatusError is an error with its API code and HTTP status, for the
+// failures the handlers (and Backend implementations) detect themselves:
+// bad arguments, routing, an unknown user.
+type StatusError struct {
+	Status  int
+	Code    string
+	Message string
 }
 
-func (e *adminError) Error() string { return e.msg }
+func (e *StatusError) Error() string { return e.Message }
 
 // adminErrorTable maps engine and authentication errors to API codes and
 // statuses; the first row whose error matches (errors.Is) wins. Anything
@@ -175,6 +150,13 @@ var adminErrorTable = []struct {
 	{identity.ErrUserExists, "UserAlreadyExists", http.StatusConflict},
 	{identity.ErrInvalidName, "InvalidName", http.StatusBadRequest},
 	{iam.ErrMalformedPolicy, "MalformedPolicy", http.StatusBadRequest},
+	// Checkpoint failures an operator must act on.
+	{engine.ErrCheckpointMismatch, "CheckpointMismatch", http.StatusConflict},
+	{engine.ErrWALRetired, "WALRetired", http.StatusConflict},
+	{engine.ErrCheckpointCorrupt, "CheckpointCorrupt", http.StatusConflict},
+	// The audit stream could not take the request's entry: the request
+	// is refused (or, after an applied change, reported failed).
+	{ErrAuditUnavailable, "AuditUnavailable", http.StatusServiceUnavailable},
 	{engine.ErrClosed, "ServerShuttingDown", http.StatusServiceUnavailable},
 	{engine.ErrFailed, "EngineFailed", http.StatusServiceUnavailable},
 	{context.Canceled, "Canceled", http.StatusServiceUnavailable},
@@ -191,9 +173,9 @@ var adminErrorTable = []struct {
 
 // adminErrorOf returns the code and status of err.
 func adminErrorOf(err error) (code string, status int) {
-	var ae *adminError
+	var ae *StatusError
 	if errors.As(err, &ae) {
-		return ae.code, ae.status
+		return ae.Code, ae.Status
 	}
 	for _, row := range adminErrorTable {
 		if errors.Is(err, row.err) {
@@ -204,95 +186,152 @@ func adminErrorOf(err error) (code string, status int) {
 }
 
 // adminRoute handles one (method, path) of the API. It reaches the engine
-// through adminAPI.withEngine. A returned error is written by writeError;
+// through API.withEngine. A returned error is written by writeError;
 // a route that has started its response reports errors in it.
 type adminRoute func(ctx context.Context, w http.ResponseWriter, r *http.Request) error
 
-// adminAPI serves /admin/v1/. It answers 503 NotReady until attach hands it
-// the engine (the admin listener is up during recovery) and again after
-// detach. Safe for concurrent use.
-type adminAPI struct {
-	verifier *sigv4.Verifier
-	log      *slog.Logger
-	// routes is the routing table: path pattern ("buckets/{name}" for any
-	// bucket name) → method → route. Read-only after newAdminAPI.
-	routes map[string]map[string]adminRoute
+// Config configures New.
+type Config struct {
+	// Region is the only region accepted in credential scopes. Required.
+	Region string
+	// Root resolves the root credentials. Until AttachIdentityStore, only
+	// they authenticate. Required.
+	Root sigv4.CredentialStore
+	// Logger receives request failures. Default: discard.
+	Logger *slog.Logger
+}
 
-	// stop is cancelled by detach; every route's context ends with it.
+// API serves /admin/v1/. It answers 503 NotReady until Attach hands it
+// the engine (the admin listener is up during recovery) and again after
+// Detach. Safe for concurrent use.
+type API struct {
+	verifier *sigv4.Verifier
+	creds    *switchableCreds
+	log      *slog.Logger
+	// routes is the routing table built from the op table: route pattern
+	// ("buckets/{name}" for any bucket name) → method → row. Read-only
+	// after New.
+	routes map[string]map[string]*opRow
+
+	// stop is cancelled by Detach; every route's context ends with it.
 	stop   context.Context
 	cancel context.CancelFunc
 
 	// mu is held for reading while a route uses the engine (never while
-	// it writes to the network), and for writing by attach and detach.
+	// it writes to the network), and for writing by Attach and Detach.
 	mu  sync.RWMutex
 	eng *engine.Engine // guarded by mu
-	ids iamBackend     // guarded by mu; see attachIdentities
+	ids Backend        // guarded by mu; see AttachIdentities
 
 	// principals resolves access keys to users for authorisation; nil
 	// until the identity store is attached (then only root exists).
 	principals atomic.Pointer[identity.Store]
 }
 
-// newAdminAPI returns the admin API authenticating with v. log may be nil.
-func newAdminAPI(v *sigv4.Verifier, log *slog.Logger) *adminAPI {
+// New returns the admin API authenticating with cfg's root credentials,
+// SigV4 for cfg.Region and the service Service. It panics if cfg lacks
+// Region or Root (a wiring bug).
+func New(cfg Config) *API {
+	if cfg.Region == "" || cfg.Root == nil {
+		panic("adminapi.New: Config.Region and Config.Root are required")
+	}
+	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &adminAPI{verifier: v, log: log}
+	a := &API{creds: &switchableCreds{root: cfg.Root}, log: log}
+	a.verifier = &sigv4.Verifier{Region: cfg.Region, Service: Service, Creds: a.creds}
 	a.stop, a.cancel = context.WithCancel(context.Background())
-	a.routes = map[string]map[string]adminRoute{
-		"buckets":        {http.MethodGet: a.listBuckets},
-		"buckets/{name}": {http.MethodGet: a.bucketInfo},
-		"stats":          {http.MethodGet: a.stats},
-		"segments":       {http.MethodGet: a.segments},
-		"compact":        {http.MethodPost: a.compact},
-		"verify":         {http.MethodPost: a.verify},
-		"audit":          {http.MethodGet: a.auditEntries},
-		"audit/verify":   {http.MethodGet: a.auditVerify},
+	handlers := map[string]adminRoute{
+		"AdminListBuckets":      a.listBuckets,
+		"AdminGetBucket":        a.bucketInfo,
+		"AdminGetStats":         a.stats,
+		"AdminListSegments":     a.segments,
+		"AdminCompact":          a.compact,
+		"AdminVerify":           a.verify,
+		"AdminReadAudit":        a.auditEntries,
+		"AdminVerifyAudit":      a.auditVerify,
+		"AdminListUsers":        a.listUsers,
+		"AdminCreateUser":       a.createUser,
+		"AdminGetUser":          a.getUser,
+		"AdminDeleteUser":       a.deleteUser,
+		"AdminListAccessKeys":   a.listKeys,
+		"AdminCreateAccessKey":  a.createKey,
+		"AdminDeleteAccessKey":  a.deleteKey,
+		"AdminDisableAccessKey": a.setKeyStatus(false),
+		"AdminEnableAccessKey":  a.setKeyStatus(true),
+		"AdminListUserPolicies": a.listPolicies,
+		"AdminAttachUserPolicy": a.putPolicy,
+		"AdminGetUserPolicy":    a.getPolicy,
+		"AdminDetachUserPolicy": a.deletePolicy,
+		"AdminGetClock":         a.clock,
+		"AdminCheckpoint":       a.checkpoint,
+		"AdminListCheckpoints":  a.checkpoints,
+		"AdminDeleteWALArchive": a.deleteWALArchive,
 	}
-	maps.Copy(a.routes, a.iamRoutes())
-	maps.Copy(a.routes, a.clockRoutes())
-	maps.Copy(a.routes, a.checkpointRoutes())
+	a.routes = map[string]map[string]*opRow{}
+	for _, op := range Ops() {
+		h, ok := handlers[op.Name]
+		if !ok {
+			panic("adminapi: no handler for operation " + op.Name)
+		}
+		delete(handlers, op.Name)
+		if a.routes[op.Route] == nil {
+			a.routes[op.Route] = map[string]*opRow{}
+		}
+		a.routes[op.Route][op.Method] = &opRow{Op: op, handle: h}
+	}
+	if len(handlers) > 0 {
+		panic(fmt.Sprintf("adminapi: handlers without an op table row: %v", slices.Sorted(maps.Keys(handlers))))
+	}
 	return a
 }
 
-// attach makes the API serve eng.
-func (a *adminAPI) attach(eng *engine.Engine) {
+// Attach makes the API serve eng and write its audit entries to eng's
+// audit stream.
+func (a *API) Attach(eng *engine.Engine) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.eng = eng
 }
 
-// detach cancels running compactions and verifications, waits until no
+// Detach cancels running compactions and verifications, waits until no
 // route uses the engine any more and stops serving it, so the caller may
 // close it.
-func (a *adminAPI) detach() {
+func (a *API) Detach() {
 	a.cancel()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.eng = nil
 }
 
+// EngineErr reports the attached engine's sticky failure, if any.
+func (a *API) EngineErr() error {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.eng == nil {
+		return nil
+	}
+	return a.eng.Err()
+}
+
 // adminRouteKey returns the routing-table key of an admin path and the bucket
 // name in it, if any.
 func adminRouteKey(path string) (key, bucket string) {
-	rest := strings.TrimPrefix(path, adminPrefix)
+	rest := strings.TrimPrefix(path, Prefix)
 	if name, ok := strings.CutPrefix(rest, "buckets/"); ok && name != "" && !strings.Contains(name, "/") {
 		return "buckets/{name}", name
 	}
 	return rest, ""
 }
 
-func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Authenticate before routing, so nothing about the API is revealed
-	// to an unauthenticated client.
-	rq, err := a.verifier.Verify(r)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	r = r.WithContext(context.WithValue(r.Context(), adminAuthKey{}, rq))
+// lookup finds the op table row of r and sets r's path values. The error
+// is a 404 or 405 *StatusError; row is nil then.
+func (a *API) lookup(w http.ResponseWriter, r *http.Request) (*opRow, error) {
 	key, bucket := adminRouteKey(r.URL.Path)
+	if bucket != "" {
+		r.SetPathValue("name", bucket)
+	}
 	if k, vals, ok := iamRouteKey(r.URL.Path); ok {
 		key = k
 		for n, v := range vals {
@@ -301,38 +340,98 @@ func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	methods, ok := a.routes[key]
 	if !ok {
-		a.writeError(w, r, &adminError{http.StatusNotFound, "NotFound", fmt.Sprintf("no admin endpoint %s", r.URL.Path)})
-		return
+		return nil, &StatusError{http.StatusNotFound, "NotFound", fmt.Sprintf("no admin endpoint %s", truncate(r.URL.Path, maxAuditField))}
 	}
-	route, ok := methods[r.Method]
+	row, ok := methods[r.Method]
 	if !ok {
-		for m := range methods {
+		for _, m := range slices.Sorted(maps.Keys(methods)) {
 			w.Header().Add("Allow", m)
 		}
-		a.writeError(w, r, &adminError{http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("%s does not accept %s", r.URL.Path, r.Method)})
+		return nil, &StatusError{http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("%s does not accept %s", r.URL.Path, r.Method)}
+	}
+	return row, nil
+}
+
+// ServeHTTP is the one door of the admin API: authenticate, route,
+// authorise, audit, then run the operation. See the package doc for what
+// is audited when.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rq := &adminRequest{id: newRequestID(), source: "admin:" + remoteHost(r.RemoteAddr), r: r}
+	w.Header().Set("X-Request-Id", rq.id)
+	// Route silently first, only to name a denied request in the audit
+	// stream; nothing about the API is revealed before authentication.
+	row, lookupErr := a.lookup(w, r)
+	rq.row = row
+	auth, err := a.verifier.Verify(r)
+	if err != nil {
+		w.Header().Del("Allow")
+		a.deny(w, rq, err)
 		return
 	}
-	if bucket != "" {
-		r.SetPathValue("name", bucket)
-	}
-	if err := a.authorizeAdmin(r, rq.AccessKey, key); err != nil {
-		a.writeError(w, r, err)
+	rq.principal = auth.AccessKey
+	r = r.WithContext(context.WithValue(r.Context(), adminAuthKey{}, auth))
+	rq.r = r
+	if lookupErr != nil {
+		a.writeError(w, r, lookupErr)
 		return
 	}
-	ctx, cancel := context.WithCancel(r.Context())
+	if err := a.authorizeAdmin(rq, auth.AccessKey, row.Op); err != nil {
+		a.deny(w, rq, err)
+		return
+	}
+	if row.Body {
+		body, err := readAdminBody(r, MaxPolicySize)
+		if err != nil {
+			a.finish(w, rq, err)
+			return
+		}
+		rq.body = body
+	}
+	rq.target, rq.doc = targetDetail(r, rq.body), docDetail(rq.body)
+	if row.Mutating {
+		// Identity and storage changes are recorded before they take
+		// effect: no intent entry, no change.
+		if err := a.recordIntent(rq); err != nil {
+			rq.resultDone = true // the stream refused the intent; do not try again
+			a.writeError(w, r, err)
+			return
+		}
+	}
+	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), adminRequestKey{}, rq))
 	defer cancel()
 	defer context.AfterFunc(a.stop, cancel)()
-	if err := route(ctx, w, r); err != nil {
-		a.writeError(w, r, err)
+	var out http.ResponseWriter = w
+	if row.Audited {
+		out = &auditedWriter{ResponseWriter: w, a: a, rq: rq}
+	}
+	if err := row.handle(ctx, out, r.WithContext(ctx)); err != nil {
+		a.finish(out, rq, err)
+	}
+	if row.Audited && !rq.resultDone {
+		// The handler answered nothing (the client went away midway).
+		rq.err = errors.New("no response was sent")
+		if err := a.recordResult(rq, 0); err != nil {
+			a.log.Error("admin: audit append failed", "request_id", rq.id, "operation", row.Name, "err", err)
+		}
 	}
 }
 
+// finish answers err for an authorised request; the audited writer, if
+// any, records the outcome before the answer goes out.
+func (a *API) finish(w http.ResponseWriter, rq *adminRequest, err error) {
+	rq.err = err
+	if _, ok := w.(*auditedWriter); !ok && rq.row != nil && rq.row.Audited {
+		w = &auditedWriter{ResponseWriter: w, a: a, rq: rq}
+	}
+	a.writeError(w, rq.r, err)
+}
+
 // errNotReady answers requests while no engine is attached.
-var errNotReady = &adminError{http.StatusServiceUnavailable, "NotReady",
+var errNotReady = &StatusError{http.StatusServiceUnavailable, "NotReady",
 	"the server is not ready (recovering or shutting down); retry when /health/ready answers 200"}
 
 // withEngine calls f with the engine, which stays open until f returns.
-func (a *adminAPI) withEngine(f func(eng *engine.Engine) error) error {
+func (a *API) withEngine(f func(eng *engine.Engine) error) error {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	if a.eng == nil {
@@ -343,13 +442,13 @@ func (a *adminAPI) withEngine(f func(eng *engine.Engine) error) error {
 
 // writeError answers with err as an API error. It is the one place errors
 // are written.
-func (a *adminAPI) writeError(w http.ResponseWriter, r *http.Request, err error) {
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, status := adminErrorOf(err)
 	msg := err.Error()
 	if status == http.StatusInternalServerError {
 		a.log.Error("admin API", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeAdminJSON(w, status, apiError{Message: msg, Code: code})
+	writeAdminJSON(w, status, ErrorBody{Message: msg, Code: code})
 }
 
 func writeAdminJSON(w http.ResponseWriter, status int, v any) {
@@ -357,7 +456,7 @@ func writeAdminJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		// E.g. a time outside years 0-9999.
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(apiError{Message: "encode response: " + err.Error(), Code: "InternalError"})
+		b, _ = json.Marshal(ErrorBody{Message: "encode response: " + err.Error(), Code: "InternalError"})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
@@ -365,18 +464,18 @@ func writeAdminJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-func bucketToAPI(b *engine.BucketInfo) apiBucket {
-	out := apiBucket{Name: b.Name, Created: b.Created.UTC(), Versioning: string(b.Versioning), ObjectLock: b.ObjectLock}
+func bucketToAPI(b *engine.BucketInfo) Bucket {
+	out := Bucket{Name: b.Name, Created: b.Created.UTC(), Versioning: string(b.Versioning), ObjectLock: b.ObjectLock}
 	if out.Versioning == "" {
 		out.Versioning = "Off"
 	}
 	if d := b.DefaultRetention; d != nil {
-		out.DefaultRetention = &apiRetention{Mode: string(d.Mode), Days: d.Days, Years: d.Years}
+		out.DefaultRetention = &Retention{Mode: string(d.Mode), Days: d.Days, Years: d.Years}
 	}
 	return out
 }
 
-func (a *adminAPI) listBuckets(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) listBuckets(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	var bs []engine.BucketInfo
 	err := a.withEngine(func(eng *engine.Engine) (err error) {
 		bs, err = eng.ListBuckets(ctx)
@@ -385,17 +484,17 @@ func (a *adminAPI) listBuckets(ctx context.Context, w http.ResponseWriter, r *ht
 	if err != nil {
 		return err
 	}
-	out := make([]apiBucket, len(bs))
+	out := make([]Bucket, len(bs))
 	for i := range bs {
 		out[i] = bucketToAPI(&bs[i])
 	}
 	writeAdminJSON(w, http.StatusOK, struct {
-		Buckets []apiBucket `json:"buckets"`
+		Buckets []Bucket `json:"buckets"`
 	}{out})
 	return nil
 }
 
-func (a *adminAPI) bucketInfo(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) bucketInfo(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	var b *engine.BucketInfo
 	err := a.withEngine(func(eng *engine.Engine) (err error) {
@@ -404,7 +503,7 @@ func (a *adminAPI) bucketInfo(ctx context.Context, w http.ResponseWriter, r *htt
 	})
 	if err != nil {
 		if errors.Is(err, engine.ErrNoSuchBucket) {
-			return &adminError{http.StatusNotFound, "NoSuchBucket", fmt.Sprintf("no bucket %q", name)}
+			return &StatusError{http.StatusNotFound, "NoSuchBucket", fmt.Sprintf("no bucket %q", name)}
 		}
 		return err
 	}
@@ -412,7 +511,7 @@ func (a *adminAPI) bucketInfo(ctx context.Context, w http.ResponseWriter, r *htt
 	return nil
 }
 
-func (a *adminAPI) stats(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) stats(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	var st *engine.Stats
 	err := a.withEngine(func(eng *engine.Engine) (err error) {
 		st, err = eng.Stats(ctx)
@@ -421,7 +520,7 @@ func (a *adminAPI) stats(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	writeAdminJSON(w, http.StatusOK, apiStats{
+	writeAdminJSON(w, http.StatusOK, Stats{
 		Buckets: st.Buckets, Versions: st.Versions, DeleteMarkers: st.DeleteMarkers,
 		Uploads: st.Uploads, Parts: st.Parts,
 		Segments: st.Segments, SealedSegments: st.SealedSegments,
@@ -433,7 +532,7 @@ func (a *adminAPI) stats(ctx context.Context, w http.ResponseWriter, r *http.Req
 	return nil
 }
 
-func (a *adminAPI) segments(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) segments(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	var infos []segment.Info
 	err := a.withEngine(func(eng *engine.Engine) error {
 		infos = eng.Segments()
@@ -442,7 +541,7 @@ func (a *adminAPI) segments(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	out := make([]apiSegment, len(infos))
+	out := make([]Segment, len(infos))
 	for i, si := range infos {
 		state := "active"
 		switch {
@@ -451,15 +550,15 @@ func (a *adminAPI) segments(ctx context.Context, w http.ResponseWriter, r *http.
 		case si.Sealed:
 			state = "sealed"
 		}
-		out[i] = apiSegment{ID: si.ID, State: state, Size: si.Size, Blocks: si.Blocks, RawBytes: si.RawBytes}
+		out[i] = Segment{ID: si.ID, State: state, Size: si.Size, Blocks: si.Blocks, RawBytes: si.RawBytes}
 	}
 	writeAdminJSON(w, http.StatusOK, struct {
-		Segments []apiSegment `json:"segments"`
+		Segments []Segment `json:"segments"`
 	}{out})
 	return nil
 }
 
-func (a *adminAPI) compact(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) compact(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	opts := engine.CompactOptions{SealActive: true}
 	for name, vals := range r.URL.Query() {
 		v := vals[len(vals)-1]
@@ -467,19 +566,19 @@ func (a *adminAPI) compact(ctx context.Context, w http.ResponseWriter, r *http.R
 		case name == "rate":
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < 0 {
-				return &adminError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("rate %q is not a number of bytes per second", v)}
+				return &StatusError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("rate %q is not a number of bytes per second", v)}
 			}
 			opts.RateLimit = n
 		case name == "min_garbage":
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || !(f >= 0 && f <= 1) {
-				return &adminError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("min_garbage %q is not a fraction between 0 and 1", v)}
+				return &StatusError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("min_garbage %q is not a fraction between 0 and 1", v)}
 			}
 			opts.MinGarbage = f
 		case strings.HasPrefix(strings.ToLower(name), "x-amz-"):
 			// Presigned-URL authentication.
 		default:
-			return &adminError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("unknown parameter %q (want rate, min_garbage)", name)}
+			return &StatusError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("unknown parameter %q (want rate, min_garbage)", name)}
 		}
 	}
 	a.log.Info("admin: compaction started", "rate", opts.RateLimit, "min_garbage", opts.MinGarbage)
@@ -491,8 +590,10 @@ func (a *adminAPI) compact(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return fmt.Errorf("compaction: %w", err)
 	}
+	note(ctx, "segments_removed", strconv.Itoa(res.SegmentsRemoved))
+	note(ctx, "bytes_reclaimed", strconv.FormatInt(res.BytesReclaimed, 10))
 	a.log.Info("admin: compaction done", "segments_removed", res.SegmentsRemoved, "bytes_reclaimed", res.BytesReclaimed)
-	writeAdminJSON(w, http.StatusOK, apiCompactResult{
+	writeAdminJSON(w, http.StatusOK, CompactResult{
 		SegmentsRewritten: res.SegmentsRewritten, SegmentsRemoved: res.SegmentsRemoved,
 		BytesCopied: res.BytesCopied, BytesReclaimed: res.BytesReclaimed,
 	})
@@ -503,9 +604,9 @@ func (a *adminAPI) compact(ctx context.Context, w http.ResponseWriter, r *http.R
 // a writer goroutine without blocking, so a slow client never holds up
 // Verify (or the engine's shutdown); lines in between may be skipped, but
 // the last progress reported is always sent before the report.
-func (a *adminAPI) verify(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) verify(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	var (
-		latest  atomic.Pointer[apiVerifyProgress]
+		latest  atomic.Pointer[VerifyProgress]
 		signal  = make(chan struct{}, 1)
 		done    = make(chan struct{})
 		exited  = make(chan struct{})
@@ -528,7 +629,7 @@ func (a *adminAPI) verify(ctx context.Context, w http.ResponseWriter, r *http.Re
 	}
 	go func() {
 		defer close(exited)
-		var sent *apiVerifyProgress
+		var sent *VerifyProgress
 		send := func() {
 			if p := latest.Load(); p != nil && p != sent && werr == nil {
 				sent = p
@@ -549,7 +650,7 @@ func (a *adminAPI) verify(ctx context.Context, w http.ResponseWriter, r *http.Re
 	var rep *engine.VerifyReport
 	err := a.withEngine(func(eng *engine.Engine) (err error) {
 		rep, err = eng.Verify(ctx, func(d, t int64) {
-			latest.Store(&apiVerifyProgress{Done: d, Total: t})
+			latest.Store(&VerifyProgress{Done: d, Total: t})
 			select {
 			case signal <- struct{}{}:
 			default:
@@ -566,21 +667,21 @@ func (a *adminAPI) verify(ctx context.Context, w http.ResponseWriter, r *http.Re
 		}
 		code, _ := adminErrorOf(err)
 		a.log.Error("admin: verify failed", "err", err)
-		writeLine(apiError{Message: err.Error(), Code: code})
+		writeLine(ErrorBody{Message: err.Error(), Code: code})
 		return nil
 	}
 	if werr != nil {
 		return nil // the client went away
 	}
-	out := apiVerifyReport{OK: rep.OK(), Segments: rep.Segments, Blocks: rep.Blocks, Bytes: rep.Bytes,
-		Versions: rep.Versions, Records: rep.Records, Problems: make([]apiProblem, len(rep.Problems))}
+	out := VerifyReport{OK: rep.OK(), Segments: rep.Segments, Blocks: rep.Blocks, Bytes: rep.Bytes,
+		Versions: rep.Versions, Records: rep.Records, Problems: make([]Problem, len(rep.Problems))}
 	for i, p := range rep.Problems {
-		out.Problems[i] = apiProblem{Kind: p.Kind, Segment: p.Segment, Offset: p.Offset, Bucket: p.Bucket,
+		out.Problems[i] = Problem{Kind: p.Kind, Segment: p.Segment, Offset: p.Offset, Bucket: p.Bucket,
 			Key: p.Key, VersionID: p.VersionID, Detail: p.Detail, Message: p.String()}
 	}
 	a.log.Info("admin: verify done", "ok", out.OK, "problems", len(out.Problems))
 	writeLine(struct {
-		Report apiVerifyReport `json:"report"`
+		Report VerifyReport `json:"report"`
 	}{out})
 	return nil
 }

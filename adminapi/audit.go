@@ -1,13 +1,13 @@
-package main
+package adminapi
 
-// Audit endpoints of the admin API (see adminapi.go for authentication and
-// errors):
+// Audit endpoints of the admin API (see doc.go for authentication, errors
+// and audit):
 //
 //	GET /admin/v1/audit             NDJSON (application/x-ndjson), one engine.AuditEntry per line, oldest first
 //	    ?from=SEQ                   first sequence number (default 1)
-//	    &limit=N                    at most N entries (default and maximum auditPageMax)
-//	    &last=N                     instead of from: the newest N entries (1..auditPageMax)
-//	GET /admin/v1/audit/verify      apiAuditReport
+//	    &limit=N                    at most N entries (default and maximum AuditPageMax)
+//	    &last=N                     instead of from: the newest N entries (1..AuditPageMax)
+//	GET /admin/v1/audit/verify      AuditReport
 //
 // A page shorter than its limit is the end of the stream as of the request;
 // a client pages on with from = last Seq + 1. The audit stream is
@@ -20,19 +20,20 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/wormstore/wormstore/engine"
 )
 
-// auditPageMax is the default and largest page of GET audit. A page is
+// AuditPageMax is the default and largest page of GET audit. A page is
 // collected while the engine is held and written afterwards, so it bounds
 // the memory of one request.
-const auditPageMax = 10000
+const AuditPageMax = 10000
 
-// apiAuditReport is engine.AuditReport on the wire.
-type apiAuditReport struct {
+// AuditReport is engine.AuditReport on the wire.
+type AuditReport struct {
 	OK       bool     `json:"ok"`
 	Entries  uint64   `json:"entries"`
 	Head     string   `json:"head"`
@@ -50,11 +51,11 @@ type auditQuery struct {
 }
 
 func parseAuditQuery(r *http.Request) (auditQuery, error) {
-	q := auditQuery{from: 1, limit: auditPageMax}
+	q := auditQuery{from: 1, limit: AuditPageMax}
 	count := func(name, v string) (int, error) {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > auditPageMax {
-			return 0, &adminError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("%s %q is not a number from 1 to %d", name, v, auditPageMax)}
+		if err != nil || n < 1 || n > AuditPageMax {
+			return 0, &StatusError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("%s %q is not a number from 1 to %d", name, v, AuditPageMax)}
 		}
 		return n, nil
 	}
@@ -66,7 +67,7 @@ func parseAuditQuery(r *http.Request) (auditQuery, error) {
 		case name == "from":
 			q.from, err = strconv.ParseUint(v, 10, 64)
 			if err != nil {
-				return q, &adminError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("from %q is not a sequence number", v)}
+				return q, &StatusError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("from %q is not a sequence number", v)}
 			}
 			fromSet = true
 		case name == "limit":
@@ -76,20 +77,20 @@ func parseAuditQuery(r *http.Request) (auditQuery, error) {
 		case strings.HasPrefix(strings.ToLower(name), "x-amz-"):
 			// Presigned-URL authentication.
 		default:
-			return q, &adminError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("unknown parameter %q (want from, limit, last)", name)}
+			return q, &StatusError{http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("unknown parameter %q (want from, limit, last)", name)}
 		}
 		if err != nil {
 			return q, err
 		}
 	}
 	if fromSet && q.last > 0 {
-		return q, &adminError{http.StatusBadRequest, "InvalidArgument", "from and last exclude each other"}
+		return q, &StatusError{http.StatusBadRequest, "InvalidArgument", "from and last exclude each other"}
 	}
 	return q, nil
 }
 
 // auditEntries answers one page of the audit stream as NDJSON.
-func (a *adminAPI) auditEntries(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) auditEntries(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	q, err := parseAuditQuery(r)
 	if err != nil {
 		return err
@@ -127,6 +128,17 @@ func (a *adminAPI) auditEntries(ctx context.Context, w http.ResponseWriter, r *h
 	if err != nil {
 		return fmt.Errorf("read audit stream: %w", err)
 	}
+	if !slices.ContainsFunc(page, func(e engine.AuditEntry) bool { return e.Operation != opReadAudit }) {
+		// A page of nothing but audit-read entries (a `tail --follow`
+		// poll finding its own last read) is not recorded again, or
+		// every poll would append an entry for the next one to find.
+		skipAudit(ctx)
+	}
+	note(ctx, "entries", strconv.Itoa(len(page)))
+	if len(page) > 0 {
+		note(ctx, "first_seq", strconv.FormatUint(page[0].Seq, 10))
+		note(ctx, "last_seq", strconv.FormatUint(page[len(page)-1].Seq, 10))
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for i := range page {
@@ -143,7 +155,7 @@ func (a *adminAPI) auditEntries(ctx context.Context, w http.ResponseWriter, r *h
 }
 
 // auditVerify checks the audit chain end to end.
-func (a *adminAPI) auditVerify(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) auditVerify(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	var rep *engine.AuditReport
 	err := a.withEngine(func(eng *engine.Engine) (err error) {
 		rep, err = eng.VerifyAudit(ctx)
@@ -152,7 +164,9 @@ func (a *adminAPI) auditVerify(ctx context.Context, w http.ResponseWriter, r *ht
 	if err != nil {
 		return fmt.Errorf("verify audit stream: %w", err)
 	}
-	out := apiAuditReport{OK: rep.OK(), Entries: rep.Entries, Head: rep.Head, Problems: rep.Problems}
+	out := AuditReport{OK: rep.OK(), Entries: rep.Entries, Head: rep.Head, Problems: rep.Problems}
+	note(ctx, "chain_ok", strconv.FormatBool(out.OK))
+	note(ctx, "entries", strconv.FormatUint(out.Entries, 10))
 	if out.Problems == nil {
 		out.Problems = []string{}
 	}

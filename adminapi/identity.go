@@ -1,4 +1,4 @@
-package main
+package adminapi
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/wormstore/wormstore/identity"
 )
 
-// identityBackend is the iamBackend of an *identity.Store.
+// identityBackend is the Backend of an *identity.Store.
 type identityBackend struct{ s *identity.Store }
 
 // identityError gives a malformed policy the parser's message; every other
@@ -18,39 +18,39 @@ type identityBackend struct{ s *identity.Store }
 func identityError(err error) error {
 	var me *iam.MalformedError
 	if errors.As(err, &me) {
-		return &adminError{http.StatusBadRequest, "MalformedPolicy", "malformed policy: " + me.Msg}
+		return &StatusError{http.StatusBadRequest, "MalformedPolicy", "malformed policy: " + me.Msg}
 	}
 	return err
 }
 
-func userToAPI(u identity.User) apiUser {
-	out := apiUser{Name: u.Name, Created: u.Created.UTC(), Policies: u.Policies}
+func userToAPI(u identity.User) User {
+	out := User{Name: u.Name, Created: u.Created.UTC(), Policies: u.Policies}
 	for _, k := range u.Keys {
-		out.Keys = append(out.Keys, apiAccessKey{AccessKey: k.AccessKey, Active: k.Status == identity.StatusActive, Created: k.Created.UTC()})
+		out.Keys = append(out.Keys, AccessKey{AccessKey: k.AccessKey, Active: k.Status == identity.StatusActive, Created: k.Created.UTC()})
 	}
 	return out
 }
 
-func (b identityBackend) ListUsers(ctx context.Context) ([]apiUser, error) {
+func (b identityBackend) ListUsers(ctx context.Context) ([]User, error) {
 	us := b.s.ListUsers()
-	out := make([]apiUser, len(us))
+	out := make([]User, len(us))
 	for i, u := range us {
 		out[i] = userToAPI(u)
 	}
 	return out, nil
 }
 
-func (b identityBackend) CreateUser(ctx context.Context, name string) (apiUser, error) {
+func (b identityBackend) CreateUser(ctx context.Context, name string) (User, error) {
 	if err := b.s.CreateUser(name); err != nil {
-		return apiUser{}, identityError(err)
+		return User{}, identityError(err)
 	}
 	return b.GetUser(ctx, name)
 }
 
-func (b identityBackend) GetUser(ctx context.Context, name string) (apiUser, error) {
+func (b identityBackend) GetUser(ctx context.Context, name string) (User, error) {
 	u, err := b.s.GetUser(name)
 	if err != nil {
-		return apiUser{}, identityError(err)
+		return User{}, identityError(err)
 	}
 	return userToAPI(u), nil
 }
@@ -59,12 +59,12 @@ func (b identityBackend) DeleteUser(ctx context.Context, name string) error {
 	return identityError(b.s.DeleteUser(name))
 }
 
-func (b identityBackend) CreateAccessKey(ctx context.Context, user string) (apiAccessKey, error) {
+func (b identityBackend) CreateAccessKey(ctx context.Context, user string) (AccessKey, error) {
 	c, err := b.s.CreateAccessKey(user)
 	if err != nil {
-		return apiAccessKey{}, identityError(err)
+		return AccessKey{}, identityError(err)
 	}
-	k := apiAccessKey{AccessKey: c.AccessKey, SecretKey: c.SecretKey, Active: true}
+	k := AccessKey{AccessKey: c.AccessKey, SecretKey: c.SecretKey, Active: true}
 	if u, err := b.s.GetUser(user); err == nil {
 		for _, ki := range u.Keys {
 			if ki.AccessKey == c.AccessKey {
@@ -99,11 +99,14 @@ func (b identityBackend) DeleteUserPolicy(ctx context.Context, user, name string
 	return identityError(b.s.DeleteUserPolicy(user, name))
 }
 
-// attachIdentityStore makes the API manage the users of s.
-func (a *adminAPI) attachIdentityStore(s *identity.Store) {
+// AttachIdentityStore makes the API manage the users of s, authenticate
+// their access keys (until now only the root credentials of Config did)
+// and authorise them by their identity policies.
+func (a *API) AttachIdentityStore(s *identity.Store) {
 	if s == nil {
-		panic(fmt.Sprintf("attachIdentityStore(%v)", s))
+		panic(fmt.Sprintf("AttachIdentityStore(%v)", s))
 	}
-	a.attachIdentities(identityBackend{s})
+	a.AttachIdentities(identityBackend{s})
 	a.principals.Store(s)
+	a.creds.users.Store(s) // users allowed admin actions may now sign in
 }

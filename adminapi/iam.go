@@ -1,15 +1,15 @@
-package main
+package adminapi
 
 // User, access-key and user-policy endpoints of the admin API (see
-// adminapi.go for authentication and errors). {user} is a user name,
+// doc.go for authentication, errors and audit). {user} is a user name,
 // {key} an access key ID, {policy} a policy name; none may contain '/'.
 //
-//	GET    /admin/v1/users                              {"users": [apiUser…]}
-//	PUT    /admin/v1/users/{user}                       apiUser (201 semantics, answered 200); 409 UserAlreadyExists
-//	GET    /admin/v1/users/{user}                       apiUser with its keys and policy names
+//	GET    /admin/v1/users                              {"users": [User…]}
+//	PUT    /admin/v1/users/{user}                       User (201 semantics, answered 200); 409 UserAlreadyExists
+//	GET    /admin/v1/users/{user}                       User with its keys and policy names
 //	DELETE /admin/v1/users/{user}                       {} (its keys stop working at once)
-//	GET    /admin/v1/users/{user}/keys                  {"keys": [apiAccessKey…]} (never secrets)
-//	POST   /admin/v1/users/{user}/keys                  apiAccessKey with secret_key: the only time it is shown
+//	GET    /admin/v1/users/{user}/keys                  {"keys": [AccessKey…]} (never secrets)
+//	POST   /admin/v1/users/{user}/keys                  AccessKey with secret_key: the only time it is shown
 //	POST   /admin/v1/users/{user}/keys/{key}/disable    {}
 //	POST   /admin/v1/users/{user}/keys/{key}/enable     {}
 //	DELETE /admin/v1/users/{user}/keys/{key}            {}
@@ -35,36 +35,37 @@ import (
 	"github.com/wormstore/wormstore/s3api/sigv4"
 )
 
-// maxAdminPolicySize caps a policy document sent to the admin API; the
+// MaxPolicySize caps a policy document sent to the admin API; the
 // identity store enforces its own, smaller or equal, cap.
-const maxAdminPolicySize = 64 << 10
+const MaxPolicySize = 64 << 10
 
-// apiUser describes a user.
-type apiUser struct {
-	Name     string         `json:"name"`
-	Created  time.Time      `json:"created,omitzero"`
-	Keys     []apiAccessKey `json:"keys,omitempty"`
-	Policies []string       `json:"policies,omitempty"`
+// User describes a user.
+type User struct {
+	Name     string      `json:"name"`
+	Created  time.Time   `json:"created,omitzero"`
+	Keys     []AccessKey `json:"keys,omitempty"`
+	Policies []string    `json:"policies,omitempty"`
 }
 
-// apiAccessKey describes an access key; SecretKey is set only in the answer
+// AccessKey describes an access key; SecretKey is set only in the answer
 // that created it.
-type apiAccessKey struct {
+type AccessKey struct {
 	AccessKey string    `json:"access_key"`
 	SecretKey string    `json:"secret_key,omitempty"`
 	Active    bool      `json:"active"`
 	Created   time.Time `json:"created,omitzero"`
 }
 
-// iamBackend is what the admin API needs of the identity store. Errors
-// are *adminError for the failures a client can cause (unknown user, a
-// malformed policy, …); anything else is an internal error.
-type iamBackend interface {
-	ListUsers(ctx context.Context) ([]apiUser, error)
-	CreateUser(ctx context.Context, name string) (apiUser, error)
-	GetUser(ctx context.Context, name string) (apiUser, error)
+// Backend is what the admin API needs of the identity store. Errors
+// are *StatusError, or errors adminErrorTable maps, for the failures a
+// client can cause (unknown user, a malformed policy, …); anything else
+// is an internal error.
+type Backend interface {
+	ListUsers(ctx context.Context) ([]User, error)
+	CreateUser(ctx context.Context, name string) (User, error)
+	GetUser(ctx context.Context, name string) (User, error)
 	DeleteUser(ctx context.Context, name string) error
-	CreateAccessKey(ctx context.Context, user string) (apiAccessKey, error)
+	CreateAccessKey(ctx context.Context, user string) (AccessKey, error)
 	SetAccessKeyStatus(ctx context.Context, user, ak string, active bool) error
 	DeleteAccessKey(ctx context.Context, user, ak string) error
 	PutUserPolicy(ctx context.Context, user, name string, doc []byte) error
@@ -77,18 +78,19 @@ type adminAuthKey struct{}
 
 // errNoIdentities answers user and policy requests while no identity store
 // is attached.
-var errNoIdentities = &adminError{http.StatusServiceUnavailable, "NotReady",
+var errNoIdentities = &StatusError{http.StatusServiceUnavailable, "NotReady",
 	"the server has no identity store attached (recovering or shutting down); retry when /health/ready answers 200"}
 
-// attachIdentities makes the API manage users and policies in ids.
-func (a *adminAPI) attachIdentities(ids iamBackend) {
+// AttachIdentities makes the API manage users and policies in ids. The
+// server uses AttachIdentityStore; tests attach fakes.
+func (a *API) AttachIdentities(ids Backend) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.ids = ids
 }
 
 // withIdentities calls f with the identity store.
-func (a *adminAPI) withIdentities(f func(ids iamBackend) error) error {
+func (a *API) withIdentities(f func(ids Backend) error) error {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	if a.ids == nil {
@@ -97,24 +99,10 @@ func (a *adminAPI) withIdentities(f func(ids iamBackend) error) error {
 	return f(a.ids)
 }
 
-// iamRoutes returns the routing-table rows of this file.
-func (a *adminAPI) iamRoutes() map[string]map[string]adminRoute {
-	return map[string]map[string]adminRoute{
-		"users":                           {http.MethodGet: a.listUsers},
-		"users/{user}":                    {http.MethodPut: a.createUser, http.MethodGet: a.getUser, http.MethodDelete: a.deleteUser},
-		"users/{user}/keys":               {http.MethodGet: a.listKeys, http.MethodPost: a.createKey},
-		"users/{user}/keys/{key}":         {http.MethodDelete: a.deleteKey},
-		"users/{user}/keys/{key}/disable": {http.MethodPost: a.setKeyStatus(false)},
-		"users/{user}/keys/{key}/enable":  {http.MethodPost: a.setKeyStatus(true)},
-		"users/{user}/policies":           {http.MethodGet: a.listPolicies},
-		"users/{user}/policies/{policy}":  {http.MethodPut: a.putPolicy, http.MethodGet: a.getPolicy, http.MethodDelete: a.deletePolicy},
-	}
-}
-
 // iamRouteKey returns the routing-table key of a users/… path and its path
 // values; ok is false for other paths.
 func iamRouteKey(path string) (key string, vals map[string]string, ok bool) {
-	rest, ok := strings.CutPrefix(path, adminPrefix+"users/")
+	rest, ok := strings.CutPrefix(path, Prefix+"users/")
 	if !ok {
 		return "", nil, false
 	}
@@ -145,26 +133,26 @@ func iamRouteKey(path string) (key string, vals map[string]string, ok bool) {
 
 func writeAdminOK(w http.ResponseWriter) { writeAdminJSON(w, http.StatusOK, struct{}{}) }
 
-func (a *adminAPI) listUsers(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var users []apiUser
-	if err := a.withIdentities(func(ids iamBackend) (err error) {
+func (a *API) listUsers(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	var users []User
+	if err := a.withIdentities(func(ids Backend) (err error) {
 		users, err = ids.ListUsers(ctx)
 		return err
 	}); err != nil {
 		return err
 	}
 	if users == nil {
-		users = []apiUser{}
+		users = []User{}
 	}
 	writeAdminJSON(w, http.StatusOK, struct {
-		Users []apiUser `json:"users"`
+		Users []User `json:"users"`
 	}{users})
 	return nil
 }
 
-func (a *adminAPI) createUser(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var u apiUser
-	if err := a.withIdentities(func(ids iamBackend) (err error) {
+func (a *API) createUser(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	var u User
+	if err := a.withIdentities(func(ids Backend) (err error) {
 		u, err = ids.CreateUser(ctx, r.PathValue("user"))
 		return err
 	}); err != nil {
@@ -175,9 +163,9 @@ func (a *adminAPI) createUser(ctx context.Context, w http.ResponseWriter, r *htt
 	return nil
 }
 
-func (a *adminAPI) getUser(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var u apiUser
-	if err := a.withIdentities(func(ids iamBackend) (err error) {
+func (a *API) getUser(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	var u User
+	if err := a.withIdentities(func(ids Backend) (err error) {
 		u, err = ids.GetUser(ctx, r.PathValue("user"))
 		return err
 	}); err != nil {
@@ -187,9 +175,15 @@ func (a *adminAPI) getUser(ctx context.Context, w http.ResponseWriter, r *http.R
 	return nil
 }
 
-func (a *adminAPI) deleteUser(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) deleteUser(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("user")
-	if err := a.withIdentities(func(ids iamBackend) error { return ids.DeleteUser(ctx, name) }); err != nil {
+	if err := a.withIdentities(func(ids Backend) error {
+		// The audit entry names the policies the deletion revokes.
+		if u, err := ids.GetUser(ctx, name); err == nil && len(u.Policies) > 0 {
+			note(ctx, "revoked_policies", strings.Join(u.Policies, ","))
+		}
+		return ids.DeleteUser(ctx, name)
+	}); err != nil {
 		return err
 	}
 	a.log.Info("admin: user deleted", "user", name)
@@ -197,9 +191,9 @@ func (a *adminAPI) deleteUser(ctx context.Context, w http.ResponseWriter, r *htt
 	return nil
 }
 
-func (a *adminAPI) listKeys(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var u apiUser
-	if err := a.withIdentities(func(ids iamBackend) (err error) {
+func (a *API) listKeys(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	var u User
+	if err := a.withIdentities(func(ids Backend) (err error) {
 		u, err = ids.GetUser(ctx, r.PathValue("user"))
 		return err
 	}); err != nil {
@@ -207,36 +201,37 @@ func (a *adminAPI) listKeys(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 	keys := u.Keys
 	if keys == nil {
-		keys = []apiAccessKey{}
+		keys = []AccessKey{}
 	}
 	for i := range keys {
 		keys[i].SecretKey = ""
 	}
 	writeAdminJSON(w, http.StatusOK, struct {
-		Keys []apiAccessKey `json:"keys"`
+		Keys []AccessKey `json:"keys"`
 	}{keys})
 	return nil
 }
 
-func (a *adminAPI) createKey(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) createKey(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	user := r.PathValue("user")
-	var k apiAccessKey
-	if err := a.withIdentities(func(ids iamBackend) (err error) {
+	var k AccessKey
+	if err := a.withIdentities(func(ids Backend) (err error) {
 		k, err = ids.CreateAccessKey(ctx, user)
 		return err
 	}); err != nil {
 		return err
 	}
-	a.log.Info("admin: access key created", "user", user, "access_key", k.AccessKey) // never the secret
+	note(ctx, "created_access_key", k.AccessKey) // never the secret
+	a.log.Info("admin: access key created", "user", user, "access_key", k.AccessKey)
 	w.Header().Set("Cache-Control", "no-store")
 	writeAdminJSON(w, http.StatusOK, k)
 	return nil
 }
 
-func (a *adminAPI) setKeyStatus(active bool) adminRoute {
+func (a *API) setKeyStatus(active bool) adminRoute {
 	return func(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 		user, ak := r.PathValue("user"), r.PathValue("key")
-		if err := a.withIdentities(func(ids iamBackend) error { return ids.SetAccessKeyStatus(ctx, user, ak, active) }); err != nil {
+		if err := a.withIdentities(func(ids Backend) error { return ids.SetAccessKeyStatus(ctx, user, ak, active) }); err != nil {
 			return err
 		}
 		a.log.Info("admin: access key status set", "user", user, "access_key", ak, "active", active)
@@ -245,9 +240,9 @@ func (a *adminAPI) setKeyStatus(active bool) adminRoute {
 	}
 }
 
-func (a *adminAPI) deleteKey(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) deleteKey(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	user, ak := r.PathValue("user"), r.PathValue("key")
-	if err := a.withIdentities(func(ids iamBackend) error { return ids.DeleteAccessKey(ctx, user, ak) }); err != nil {
+	if err := a.withIdentities(func(ids Backend) error { return ids.DeleteAccessKey(ctx, user, ak) }); err != nil {
 		return err
 	}
 	a.log.Info("admin: access key deleted", "user", user, "access_key", ak)
@@ -255,9 +250,9 @@ func (a *adminAPI) deleteKey(ctx context.Context, w http.ResponseWriter, r *http
 	return nil
 }
 
-func (a *adminAPI) listPolicies(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var u apiUser
-	if err := a.withIdentities(func(ids iamBackend) (err error) {
+func (a *API) listPolicies(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	var u User
+	if err := a.withIdentities(func(ids Backend) (err error) {
 		u, err = ids.GetUser(ctx, r.PathValue("user"))
 		return err
 	}); err != nil {
@@ -273,14 +268,15 @@ func (a *adminAPI) listPolicies(ctx context.Context, w http.ResponseWriter, r *h
 	return nil
 }
 
-// readAdminBody reads and verifies the signed body of r, at most max bytes.
+// readAdminBody reads and verifies the signed body of r, at most limit
+// bytes. An empty body is returned as a non-nil empty slice.
 func readAdminBody(r *http.Request, limit int64) ([]byte, error) {
 	rq, _ := r.Context().Value(adminAuthKey{}).(*sigv4.Request)
 	if rq == nil {
 		return nil, errors.New("admin API: request not authenticated")
 	}
 	if rq.PayloadMode != sigv4.SignedSHA256 {
-		return nil, &adminError{http.StatusBadRequest, "InvalidRequest", "the request body must be signed: send its SHA-256 in x-amz-content-sha256"}
+		return nil, &StatusError{http.StatusBadRequest, "InvalidRequest", "the request body must be signed: send its SHA-256 in x-amz-content-sha256"}
 	}
 	body, err := rq.Body(r.Body)
 	if err != nil {
@@ -290,19 +286,23 @@ func readAdminBody(r *http.Request, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b == nil {
+		b = []byte{}
+	}
 	if int64(len(b)) > limit {
-		return nil, &adminError{http.StatusBadRequest, "MalformedPolicy", fmt.Sprintf("the policy document is larger than %d bytes", limit)}
+		return nil, &StatusError{http.StatusBadRequest, "MalformedPolicy", fmt.Sprintf("the policy document is larger than %d bytes", limit)}
 	}
 	return b, nil
 }
 
-func (a *adminAPI) putPolicy(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) putPolicy(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	user, name := r.PathValue("user"), r.PathValue("policy")
-	doc, err := readAdminBody(r, maxAdminPolicySize)
-	if err != nil {
-		return err
+	rq, _ := ctx.Value(adminRequestKey{}).(*adminRequest)
+	if rq == nil || rq.body == nil {
+		return errors.New("admin API: policy document not read by ServeHTTP")
 	}
-	if err := a.withIdentities(func(ids iamBackend) error { return ids.PutUserPolicy(ctx, user, name, doc) }); err != nil {
+	doc := rq.body
+	if err := a.withIdentities(func(ids Backend) error { return ids.PutUserPolicy(ctx, user, name, doc) }); err != nil {
 		return err
 	}
 	a.log.Info("admin: user policy put", "user", user, "policy", name)
@@ -310,9 +310,9 @@ func (a *adminAPI) putPolicy(ctx context.Context, w http.ResponseWriter, r *http
 	return nil
 }
 
-func (a *adminAPI) getPolicy(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) getPolicy(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	var doc []byte
-	if err := a.withIdentities(func(ids iamBackend) (err error) {
+	if err := a.withIdentities(func(ids Backend) (err error) {
 		doc, err = ids.GetUserPolicy(ctx, r.PathValue("user"), r.PathValue("policy"))
 		return err
 	}); err != nil {
@@ -327,9 +327,9 @@ func (a *adminAPI) getPolicy(ctx context.Context, w http.ResponseWriter, r *http
 	return nil
 }
 
-func (a *adminAPI) deletePolicy(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) deletePolicy(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	user, name := r.PathValue("user"), r.PathValue("policy")
-	if err := a.withIdentities(func(ids iamBackend) error { return ids.DeleteUserPolicy(ctx, user, name) }); err != nil {
+	if err := a.withIdentities(func(ids Backend) error { return ids.DeleteUserPolicy(ctx, user, name) }); err != nil {
 		return err
 	}
 	a.log.Info("admin: user policy deleted", "user", user, "policy", name)

@@ -1,6 +1,6 @@
-package main
+package adminapi
 
-// GET /admin/v1/clock   apiClock: the server clock, the time high-water
+// GET /admin/v1/clock   Clock: the server clock, the time high-water
 // mark and how far the clock is behind it (see engine/clock.go).
 
 import (
@@ -12,8 +12,8 @@ import (
 	"github.com/wormstore/wormstore/engine"
 )
 
-// apiClock is engine.ClockStatus on the wire.
-type apiClock struct {
+// Clock is engine.ClockStatus on the wire.
+type Clock struct {
 	Clock     time.Time `json:"clock"`
 	HighWater time.Time `json:"high_water"`
 	// Judged is the time retention is judged at: max(clock, high water).
@@ -26,8 +26,8 @@ type apiClock struct {
 	Warning string `json:"warning,omitempty"`
 }
 
-func clockToAPI(s engine.ClockStatus) apiClock {
-	return apiClock{Clock: s.Clock.UTC(), HighWater: s.HighWater.UTC(), Judged: s.Judged().UTC(),
+func clockOf(s engine.ClockStatus) Clock {
+	return Clock{Clock: s.Clock.UTC(), HighWater: s.HighWater.UTC(), Judged: s.Judged().UTC(),
 		BehindSeconds: s.Behind.Seconds(), Warning: clockWarning(s)}
 }
 
@@ -42,14 +42,7 @@ func clockWarning(s engine.ClockStatus) string {
 		s.Behind.Round(time.Millisecond), s.HighWater.UTC().Format(time.RFC3339))
 }
 
-// clockRoutes are the clock endpoints, merged into the routing table.
-func (a *adminAPI) clockRoutes() map[string]map[string]adminRoute {
-	return map[string]map[string]adminRoute{
-		"clock": {http.MethodGet: a.clock},
-	}
-}
-
-func (a *adminAPI) clock(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+func (a *API) clock(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	var s engine.ClockStatus
 	if err := a.withEngine(func(eng *engine.Engine) error {
 		s = eng.ClockStatus()
@@ -57,13 +50,13 @@ func (a *adminAPI) clock(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}); err != nil {
 		return err
 	}
-	writeAdminJSON(w, http.StatusOK, clockToAPI(s))
+	writeAdminJSON(w, http.StatusOK, clockOf(s))
 	return nil
 }
 
-// readyWarnings returns the lines /health/ready adds to its body for
+// ReadyWarnings returns the lines /health/ready adds to its body for
 // conditions that do not stop reads or writes (the answer stays 200).
-func (a *adminAPI) readyWarnings() string {
+func (a *API) ReadyWarnings() string {
 	var s engine.ClockStatus
 	if err := a.withEngine(func(eng *engine.Engine) error {
 		s = eng.ClockStatus()

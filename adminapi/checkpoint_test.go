@@ -1,8 +1,9 @@
-package main
+package adminapi_test
 
 import (
 	"context"
 	"encoding/json"
+	"github.com/wormstore/wormstore/adminapi"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,7 +21,7 @@ func TestAdminAPICheckpoint(t *testing.T) {
 
 	status, _, body := at.call(t, "POST", "checkpoint", nil)
 	require.Equal(t, 200, status, "%s", body)
-	var res apiCheckpointResult
+	var res adminapi.CheckpointResult
 	require.NoError(t, json.Unmarshal(body, &res))
 	require.True(t, res.New)
 	require.Positive(t, res.Checkpoint.LSN)
@@ -29,14 +30,14 @@ func TestAdminAPICheckpoint(t *testing.T) {
 
 	status, _, body = at.call(t, "POST", "checkpoint", nil)
 	require.Equal(t, 200, status, "%s", body)
-	var again apiCheckpointResult
+	var again adminapi.CheckpointResult
 	require.NoError(t, json.Unmarshal(body, &again))
 	require.False(t, again.New)
 	require.Equal(t, res.Checkpoint.LSN, again.Checkpoint.LSN)
 
 	status, _, body = at.call(t, "GET", "checkpoints", nil)
 	require.Equal(t, 200, status, "%s", body)
-	var list apiCheckpoints
+	var list adminapi.Checkpoints
 	require.NoError(t, json.Unmarshal(body, &list))
 	require.Len(t, list.Checkpoints, 1)
 	require.Equal(t, res.Checkpoint.LSN, list.Checkpoints[0].LSN)

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/stretchr/testify/require"
+	"github.com/wormstore/wormstore/adminapi"
+	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/s3api/sigv4"
+)
+
+// The CLI side of the admin API: `wormstore admin` against the admin
+// handler (adminHandler) serving an adminapi.API on a memory engine. The
+// API's own tests are in package adminapi.
+
+const (
+	testAdminAK = "ADMINTESTKEY"
+	testAdminSK = "admin-test-secret-key"
+)
+
+// adminTest is the admin handler served over HTTP from a small engine on
+// a memory filesystem.
+type adminTest struct {
+	eng *engine.Engine
+	fs  vfs.FS
+	api *adminapi.API
+	srv *httptest.Server
+}
+
+// newAdminTest opens an engine with small segments (so they seal) and
+// serves the admin handler for it; at cleanup the engine must verify
+// clean unless corrupt is set.
+func newAdminTest(t *testing.T, corrupt *bool) *adminTest {
+	t.Helper()
+	fs := vfs.NewMem()
+	eng, err := engine.Open(context.Background(), engine.Options{
+		FS: fs, Dir: "/data", SegmentSize: 64 << 10, BlockSize: 4 << 10,
+		CompactionInterval: -1,
+	})
+	require.NoError(t, err)
+	api := adminapi.New(adminapi.Config{Region: "us-east-1", Root: sigv4.StaticCredentials{testAdminAK: testAdminSK}})
+	api.Attach(eng)
+	var ready atomic.Bool
+	ready.Store(true)
+	srv := httptest.NewServer(adminHandler(newMetrics(), &ready, api))
+	t.Cleanup(func() {
+		srv.Close()
+		api.Detach()
+		if corrupt == nil || !*corrupt {
+			rep, err := eng.Verify(context.Background(), nil)
+			require.NoError(t, err)
+			for _, p := range rep.Problems {
+				t.Errorf("verify: %s", p)
+			}
+		}
+		require.NoError(t, eng.Close())
+	})
+	return &adminTest{eng: eng, fs: fs, api: api, srv: srv}
+}
+
+func (at *adminTest) put(t *testing.T, bucket, key string, n int, seed byte) {
+	t.Helper()
+	data := make([]byte, n)
+	rand.NewChaCha8([32]byte{seed}).Read(data)
+	_, err := at.eng.PutObject(context.Background(), bucket, key, bytes.NewReader(data), engine.PutOptions{Size: int64(n)})
+	require.NoError(t, err)
+}
+
+// appendAudit appends n audit entries to the test engine.
+func (at *adminTest) appendAudit(t *testing.T, n int) {
+	t.Helper()
+	for i := range n {
+		_, err := at.eng.Audit(context.Background(), engine.AuditEntry{
+			Operation: "PutObject", Bucket: "b", Key: fmt.Sprintf("k%d", i), Outcome: "ok", Principal: "root",
+		})
+		require.NoError(t, err)
+	}
+}
+
+func decodeAuditLines(t *testing.T, b []byte) []engine.AuditEntry {
+	t.Helper()
+	var out []engine.AuditEntry
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var e engine.AuditEntry
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &e), "line %s", sc.Bytes())
+		out = append(out, e)
+	}
+	return out
+}
+
+func auditSeqs(es []engine.AuditEntry) []uint64 {
+	out := make([]uint64, len(es))
+	for i, e := range es {
+		out[i] = e.Seq
+	}
+	return out
+}
+
+// TestAdminHandlerServesAPI: the admin listener serves the API next to
+// the unauthenticated health and metrics endpoints, and `admin` answers
+// NotReady while no engine is attached.
+func TestAdminHandlerServesAPI(t *testing.T) {
+	at := newAdminTest(t, nil)
+	resp, err := http.Get(at.srv.URL + "/health/live")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	resp, err = http.Get(at.srv.URL + adminapi.Prefix + "stats")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+
+	a := &adminCmd{AdminEndpoint: at.srv.URL, AccessKey: testAdminAK, SecretKey: testAdminSK, Region: "us-east-1"}
+	c, err := a.client()
+	require.NoError(t, err)
+	var st adminapi.Stats
+	require.NoError(t, c.callJSON(context.Background(), "GET", "stats", nil, &st))
+	at.api.Detach()
+	_, err = c.do(context.Background(), "GET", "stats", nil)
+	require.ErrorContains(t, err, "NotReady")
+}
+
+// TestAdminCLIVerifyProblems: `admin verify` prints each problem on its
+// own line and fails.
+func TestAdminCLIVerifyProblems(t *testing.T) {
+	corrupt := false
+	at := newAdminTest(t, &corrupt)
+	ctx := context.Background()
+	require.NoError(t, at.eng.CreateBucket(ctx, "b", engine.CreateBucketOptions{}))
+	for i := range 6 {
+		at.put(t, "b", fmt.Sprintf("k%d", i), 30_000, byte(i))
+	}
+	// Flip a byte in the middle of the first (sealed) segment's data.
+	infos := at.eng.Segments()
+	require.True(t, infos[0].Sealed)
+	name := filepath.Join("/data/segments", fmt.Sprintf("%016x.seg", infos[0].ID))
+	f, err := at.fs.OpenReadWrite(name, vfs.WriteCategoryUnspecified)
+	require.NoError(t, err, "segment file name")
+	var one [1]byte
+	_, err = f.ReadAt(one[:], 20_000)
+	require.NoError(t, err)
+	one[0] ^= 0xff
+	_, err = f.WriteAt(one[:], 20_000)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	corrupt = true
+
+	var out, errOut bytes.Buffer
+	env := &runEnv{ctx: ctx, stdout: &out, stderr: &errOut}
+	err = runWith(env, []string{"admin", "--admin-endpoint", at.srv.URL, "--access-key", testAdminAK, "--secret-key", testAdminSK, "verify"})
+	require.ErrorContains(t, err, "verify found")
+	require.Contains(t, out.String(), "FAILED: ")
+	require.Contains(t, out.String(), "\n  segment: segment "+fmt.Sprintf("%016x", infos[0].ID))
+	require.Contains(t, errOut.String(), "verify: 100%")
+}

@@ -79,6 +79,11 @@ const (
 const (
 	AuditMaxKey    = 1024
 	AuditMaxDetail = 512
+	// AuditMaxDetailAuthorized bounds the detail of an entry for an
+	// authenticated caller's allowed request (an admin policy grant records
+	// the policy document in it); a denied or anonymous request's detail
+	// stays within AuditMaxDetail.
+	AuditMaxDetailAuthorized = 8192
 	AuditMaxField  = 256 // request id, principal, source, operation, bucket, version id
 )
 
@@ -104,7 +109,11 @@ func capAuditFields(ent *AuditEntry) {
 	ent.Bucket = truncField(ent.Bucket, AuditMaxField)
 	ent.VersionID = truncField(ent.VersionID, AuditMaxField)
 	ent.Key = truncField(ent.Key, AuditMaxKey)
-	ent.Detail = truncField(ent.Detail, AuditMaxDetail)
+	maxDetail := AuditMaxDetail
+	if ent.Principal != "" && ent.Outcome != AuditDenied {
+		maxDetail = AuditMaxDetailAuthorized
+	}
+	ent.Detail = truncField(ent.Detail, maxDetail)
 }
 
 // AuditScope carries one request's audit context into the engine, so that

@@ -24,8 +24,10 @@ type Op struct {
 	Mutating bool
 	// LockRelated operations read or change Object Lock state.
 	LockRelated bool
-	// Audited operations get an audit entry even when they succeed
-	// without changing anything. Denied requests are always audited.
+	// Audited operations get an audit entry even when they succeed.
+	// Denied requests are always audited. Reads, lock-state reads
+	// included, are not audited when they succeed: they change nothing and
+	// must keep working while the audit disk is full.
 	Audited bool
 }
 
@@ -97,7 +99,7 @@ func Ops() []Op {
 	for _, r := range rows {
 		out = append(out, Op{
 			Name: r.name, Action: iam.ActionFor(r.name, false), VersionedAction: iam.ActionFor(r.name, true),
-			Mutating: r.mutating, LockRelated: r.locking, Audited: r.mutating || r.locking,
+			Mutating: r.mutating, LockRelated: r.locking, Audited: r.mutating,
 		})
 	}
 	return out

@@ -84,7 +84,7 @@ const (
 	// the policy document in it); a denied or anonymous request's detail
 	// stays within AuditMaxDetail.
 	AuditMaxDetailAuthorized = 8192
-	AuditMaxField  = 256 // request id, principal, source, operation, bucket, version id
+	AuditMaxField            = 256 // request id, principal, source, operation, bucket, version id
 )
 
 // truncField cuts s to at most max bytes (at a rune boundary) and marks the

@@ -100,8 +100,12 @@ func TestChunkedFramingIs400(t *testing.T) {
 			return strings.Replace(c.chunk(payload), "d;", "zz;", 1) + c.chunk(nil)
 		}, "InvalidRequest"},
 		{"empty size", func(c *chunkSigner) string { return ";chunk-signature=" + strings.Repeat("0", 64) + "\r\n" }, "InvalidRequest"},
-		{"size too long", func(c *chunkSigner) string { return strings.Repeat("f", 17) + ";chunk-signature=" + strings.Repeat("0", 64) + "\r\n" }, "InvalidRequest"},
-		{"huge size", func(c *chunkSigner) string { return strings.Repeat("f", 16) + ";chunk-signature=" + strings.Repeat("0", 64) + "\r\n" }, "InvalidRequest"},
+		{"size too long", func(c *chunkSigner) string {
+			return strings.Repeat("f", 17) + ";chunk-signature=" + strings.Repeat("0", 64) + "\r\n"
+		}, "InvalidRequest"},
+		{"huge size", func(c *chunkSigner) string {
+			return strings.Repeat("f", 16) + ";chunk-signature=" + strings.Repeat("0", 64) + "\r\n"
+		}, "InvalidRequest"},
 		{"size beyond decoded length", func(c *chunkSigner) string { return "4000;chunk-signature=" + strings.Repeat("0", 64) + "\r\n" }, "IncompleteBody"},
 		{"negative size", func(c *chunkSigner) string { return "-1;chunk-signature=" + strings.Repeat("0", 64) + "\r\n" }, "InvalidRequest"},
 		{"no line end", func(c *chunkSigner) string { return "d;chunk-signature=" }, "IncompleteBody"},

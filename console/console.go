@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -526,10 +527,67 @@ func (c *Console) signout(w http.ResponseWriter, r *http.Request) {
 
 // safeNext keeps a post-sign-in redirect on this site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !sameOriginPath(next) {
 		return "/"
 	}
 	return next
+}
+
+// sameOriginPath reports whether target, used as a redirect Location or a
+// link, can only lead to a path on this site, however a browser reads it.
+// Browsers drop ASCII tab, CR and LF anywhere in a URL, trim leading C0
+// controls and spaces, and read a backslash as a slash, so "/\t/evil",
+// "/\\evil" and " //evil" all mean "//evil", another host. Accepted are
+// only targets that start with exactly one "/" followed by something other
+// than "/" or "\", that hold no control character or backslash at all, and
+// that still do after one more round of percent-decoding (a target that is
+// decoded again on its way, "/%09/evil", "/%2F/evil", must not become one).
+// Whatever is accepted parses as a bare path: no scheme, host or user.
+func sameOriginPath(target string) bool {
+	for _, t := range []string{target, percentDecoded(target)} {
+		if len(t) == 0 || t[0] != '/' || (len(t) > 1 && (t[1] == '/' || t[1] == '\\')) {
+			return false
+		}
+		for i := 0; i < len(t); i++ {
+			if c := t[i]; c < 0x20 || c == 0x7f || c == '\\' {
+				return false
+			}
+		}
+	}
+	u, err := url.Parse(target)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == ""
+}
+
+// percentDecoded is s with %XX escapes decoded once; invalid escapes are
+// kept as they are.
+func percentDecoded(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
 }
 
 // render executes a page template inside the layout.

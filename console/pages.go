@@ -680,10 +680,11 @@ func (c *Console) download(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 }
 
-// backTo returns the "back" form field if it is a console path, else def.
+// backTo returns the "back" form field if it is a path on this site (see
+// sameOriginPath), else def.
 func backTo(r *http.Request, def string) string {
 	b := r.FormValue("back")
-	if strings.HasPrefix(b, "/") && !strings.HasPrefix(b, "//") && !strings.ContainsAny(b, "\\\r\n") {
+	if sameOriginPath(b) {
 		return b
 	}
 	return def

@@ -161,6 +161,9 @@ type request struct {
 	scope *gate.Scope
 	// auditErr is the error being answered, for the audit entry.
 	auditErr error
+	// body is r.Body as installed by installClientBody; nil without a
+	// body.
+	body *clientBody
 }
 
 // responseWriter records the status and size of a response for logging
@@ -318,9 +321,22 @@ func hostID(id string) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
+// serve authenticates, routes and authorizes rq, then runs its handler.
+// Everything before the handler reads only the request line and headers:
+// an anonymous, badly signed or over-long request is answered (and its
+// connection closed, see writeError) without reading the body, so
+// net/http sends "100 Continue" only to a request that passed
+// authentication.
 func (s *Server) serve(rq *request) error {
+	rq.installClientBody()
 	if err := s.parseTarget(rq); err != nil {
 		return err
+	}
+	// Before authentication: a key S3 would refuse anyway must not cost
+	// a signature check, and is not what an unauthenticated caller may
+	// make the server log or audit in full.
+	if len(rq.key) > maxKeyLength {
+		return s3err.New(s3err.KeyTooLongError, "").With("Size", strconv.Itoa(len(rq.key))).With("MaxSizeAllowed", strconv.Itoa(maxKeyLength))
 	}
 	auth, err := s.verifier.Verify(rq.r)
 	if err != nil {
@@ -329,9 +345,6 @@ func (s *Server) serve(rq *request) error {
 	rq.auth = auth
 	if err := s.resolvePrincipal(rq); err != nil {
 		return err
-	}
-	if len(rq.key) > maxKeyLength {
-		return s3err.New(s3err.KeyTooLongError, "").With("Size", strconv.Itoa(len(rq.key))).With("MaxSizeAllowed", strconv.Itoa(maxKeyLength))
 	}
 	rt, err := s.lookup(rq)
 	if err != nil {
@@ -397,6 +410,12 @@ func (s *Server) writeError(rq *request, err error) {
 	h := rq.w.Header()
 	for k, vs := range se.Header {
 		h[k] = vs
+	}
+	if rq.bodyUnread() {
+		// Answer now and close rather than let net/http drain (wait
+		// for) a body nobody will read; a client waiting for
+		// "100 Continue" then gets the error instead.
+		h.Set("Connection", "close")
 	}
 	status := se.HTTPStatus()
 	if rq.r.Method == http.MethodHead || status == http.StatusNotModified {

@@ -152,7 +152,14 @@ func (m *metrics) instrument(h http.Handler) http.Handler {
 		rw := &recordingWriter{ResponseWriter: w, status: http.StatusOK}
 		body := &countingBody{ReadCloser: r.Body}
 		if r.Body != nil {
-			r.Body = body
+			// On a copy: net/http decides by the type of its own
+			// Request.Body whether a client waits for "100 Continue"
+			// and whether an unread body must be drained before the
+			// response goes out. Replacing it there made every early
+			// error (403 to an anonymous PUT) wait for the body.
+			r2 := *r
+			r2.Body = body
+			r = &r2
 		}
 		h.ServeHTTP(rw, r)
 		m.requests.WithLabelValues(r.Method, strconv.Itoa(rw.status)).Inc()

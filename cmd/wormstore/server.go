@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -47,6 +46,12 @@ type serverCmd struct {
 
 	// Checkpoints (docs/notes-checkpoint.md).
 	CheckpointInterval time.Duration `help:"How often to take a verified index checkpoint and retire the WAL files it covers to DATA/wal/archive; 0 disables (wormstore admin checkpoint still works)." default:"1h" env:"WORMSTORE_CHECKPOINT_INTERVAL"`
+
+	ReadHeaderTimeout     time.Duration `help:"Longest time a client may take for the TLS handshake, request line and headers (S3, console and admin listeners); 0 = none." default:"10s"`
+	IdleTimeout           time.Duration `help:"Close a keep-alive connection that sends no new request for this long (S3, console and admin listeners); 0 = none." default:"60s"`
+	BodyIdleTimeout       time.Duration `help:"Longest wait for the next bytes of a request body: a stalled upload is answered 400 RequestTimeout and its connection closed, a slow but moving one is never cut; also bounds how long a refused request's unsent body holds its connection. 0 = none." default:"30s"`
+	MaxConnections        int           `help:"Most connections the S3 listener serves at once; more wait in the kernel's accept queue. 0 = no cap." default:"4096"`
+	ConsoleMaxConnections int           `help:"Most connections the web console listener, and separately the admin listener, serve at once. 0 = no cap." default:"256"`
 }
 
 func (c *serverCmd) logger(env *runEnv) *slog.Logger {
@@ -122,6 +127,9 @@ func randomString(n int, alphabet string) string {
 
 func (c *serverCmd) Run(env *runEnv) error {
 	log := c.logger(env)
+	if c.ReadHeaderTimeout < 0 || c.IdleTimeout < 0 || c.BodyIdleTimeout < 0 || c.MaxConnections < 0 || c.ConsoleMaxConnections < 0 {
+		return fmt.Errorf("--read-header-timeout, --idle-timeout, --body-idle-timeout, --max-connections and --console-max-connections must not be negative (0 disables)")
+	}
 	user, secret, generated, err := c.credentials()
 	if err != nil {
 		return err
@@ -161,8 +169,8 @@ func (c *serverCmd) Run(env *runEnv) error {
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w (choose another port with --admin-address, or \"\" to disable)", c.AdminAddress, err)
 		}
-		admin := &http.Server{Handler: adminHandler(m, &ready, api), ReadHeaderTimeout: 10 * time.Second}
-		go admin.Serve(aln)
+		admin := newHTTPServer(adminHandler(m, &ready, api), c.consoleLimits(), log)
+		go admin.Serve(limitListener(aln, c.consoleLimits()))
 		defer admin.Close()
 		log.Info("admin listener", "address", aln.Addr().String())
 		if env.adminReady != nil {
@@ -214,7 +222,8 @@ func (c *serverCmd) Run(env *runEnv) error {
 	api.Attach(eng)
 	api.AttachIdentityStore(ids) // users allowed admin actions may now sign in
 	defer api.Detach()           // before eng.Close: ends admin operations first
-	srv := &http.Server{Handler: m.instrument(h), ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := newHTTPServer(m.instrument(h), c.limits(), log)
+	sln := limitListener(ln, c.limits())
 	scheme := "http"
 	if certs != nil {
 		scheme = "https"
@@ -235,9 +244,9 @@ func (c *serverCmd) Run(env *runEnv) error {
 	errc := make(chan error, 1)
 	go func() {
 		if certs != nil {
-			errc <- srv.ServeTLS(ln, "", "")
+			errc <- srv.ServeTLS(sln, "", "")
 		} else {
-			errc <- srv.Serve(ln)
+			errc <- srv.Serve(sln)
 		}
 	}()
 
@@ -268,12 +277,13 @@ wormstore is running in development mode with generated root credentials
 		if err != nil {
 			return err
 		}
-		csrv := &http.Server{Handler: ch, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		csrv := newHTTPServer(ch, c.consoleLimits(), log)
+		climited := limitListener(cln, c.consoleLimits())
 		if certs != nil {
 			csrv.TLSConfig = certs.config()
-			go csrv.ServeTLS(cln, "", "")
+			go csrv.ServeTLS(climited, "", "")
 		} else {
-			go csrv.Serve(cln)
+			go csrv.Serve(climited)
 		}
 		defer csrv.Close()
 		curl := scheme + strings.TrimPrefix(endpointURL(cln.Addr()), "http")

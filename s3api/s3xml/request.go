@@ -205,15 +205,26 @@ func DecodeRetention(data []byte) (*ParsedRetention, error) {
 }
 
 // ParseTime parses an ISO 8601 timestamp as S3 accepts them
-// ("2030-01-02T03:04:05Z", with optional fraction and offset).
+// ("2030-01-02T03:04:05Z", with optional fraction and offset) and returns
+// it in UTC. A time whose UTC year is outside 0000..9999 is refused
+// ("9999-12-31T23:00:00-05:00" is year 10000 in UTC): it could not be
+// rendered back in the same format, nor stored in the engine's records.
 func ParseTime(s string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05Z0700"} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
+			t = t.UTC()
+			if y := t.Year(); y < 0 || y > maxYear {
+				return time.Time{}, fmt.Errorf("s3xml: timestamp %.64q is outside years 0000-%d in UTC", s, maxYear)
+			}
+			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("s3xml: bad timestamp %q", s)
+	return time.Time{}, fmt.Errorf("s3xml: bad timestamp %.64q", s)
 }
+
+// maxYear is the last year ParseTime accepts: the last one ISO 8601's
+// four-digit year (and FormatTime) can write.
+const maxYear = 9999
 
 // FormatTime renders t as S3 does in XML and lock headers:
 // "2006-01-02T15:04:05.000Z".

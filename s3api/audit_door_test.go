@@ -134,13 +134,17 @@ func TestDeleteObjectsAuditsEveryKey(t *testing.T) {
 // truncated keys, the rest counted into one summary entry.
 func TestAnonymousAuditBounded(t *testing.T) {
 	e := newEnv(t, envOptions{})
+	// A key over S3's 1024-byte limit is refused before authentication
+	// (400 KeyTooLongError); an unauthenticated refusal is recorded, but
+	// bounded like any other.
 	key := strings.Repeat("k", 512<<10)
 	before := e.eng.AuditLastSeq()
 	for i := 0; i < 300; i++ {
 		req, err := http.NewRequest("GET", e.srv.URL+"/bucket/"+key, nil)
 		require.NoError(t, err)
 		r := e.send(req)
-		require.Equal(t, http.StatusForbidden, r.status)
+		require.Equal(t, http.StatusBadRequest, r.status)
+		require.Contains(t, string(r.body), "KeyTooLongError")
 	}
 	require.NoError(t, e.gate.Flush(ctx()))
 	got := auditEntriesAfter(t, e.eng, before)
@@ -153,7 +157,7 @@ func TestAnonymousAuditBounded(t *testing.T) {
 	require.Less(t, size, 64<<10, "300 anonymous requests wrote %d bytes of audit", size)
 	require.Len(t, got, gate.DefaultAnonymousBurst+1)
 	for _, a := range got[:gate.DefaultAnonymousBurst] {
-		require.Equal(t, engine.AuditDenied, a.Outcome)
+		require.Equal(t, engine.AuditError, a.Outcome)
 		require.Contains(t, a.Key, "…[truncated ")
 	}
 	sum := got[len(got)-1]

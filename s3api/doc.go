@@ -153,9 +153,11 @@
 // x-amz-version-id is returned for version ids, and "null" only on buckets
 // whose versioning has ever been enabled. DeleteObject answers 204 with
 // x-amz-delete-marker / x-amz-version-id; a version id that names nothing is
-// 204 (as AWS); x-amz-bypass-governance-retention: true lets the (single,
-// root) principal bypass GOVERNANCE retention. COMPLIANCE retention and
-// legal holds are never bypassed (403 AccessDenied). DeleteObjects (≤ 1000
+// 204 (as AWS); x-amz-bypass-governance-retention: true lets a caller
+// allowed s3:BypassGovernanceRetention bypass GOVERNANCE retention (also
+// needed to change GOVERNANCE to COMPLIANCE while it is in force).
+// COMPLIANCE retention and legal holds are never bypassed (403
+// AccessDenied). DeleteObjects (≤ 1000
 // keys, Quiet) attempts every key and reports failures as per-key <Error>
 // in a 200 answer.
 //
@@ -207,12 +209,18 @@
 //
 // # Audit
 //
-// Every mutating request (any method but GET and HEAD), every lock-related
-// request (retention, legal hold, lock configuration) and every denied
-// (403) request is appended to the engine's hash-chained audit stream
-// (engine.Audit) before ServeHTTP returns: request id, principal, source
-// address, operation, bucket, key, version, outcome, status, and for lock
-// changes the old and new lock state.
+// Every request goes through the gate (package gate): one gate.Scope per
+// request. A mutation's entry is written by the engine in the mutation's
+// own commit, from what it did (version, old and new lock state, bypass
+// exercised), durable before the WAL record. Denied (403) requests and
+// failed mutating requests get their entry from Scope.Finish, written and
+// anchored in the WAL just before the status line is sent. DeleteObjects
+// writes one entry per key with its outcome. Successful reads, lock-state
+// reads included, are not audited. Unauthenticated refusals are
+// rate-limited per source address into AnonymousDenialsSummarized entries,
+// and every field is truncated (engine.AuditMaxKey). If the entry cannot be
+// written the request is not carried out and the answer is 503
+// ServiceUnavailable (engine.ErrAuditFailed; sticky until restart).
 //
 // A Server is safe for concurrent use.
 package s3api

@@ -4,9 +4,9 @@
 // a full disk.
 //
 // Truncate on a MemFS is modelled so that CrashClone sees what a crash
-// after ftruncate(2) can leave: the cut file is written to a new node
-// under the same name (its data synced at once), and the directory entry
-// is synced only by the next Sync of the file. A CrashClone taken between
+// after ftruncate(2) can leave: the cut file is written and synced under a
+// scratch name (ScratchSuffix) and renamed over the original, and the
+// directory entry is synced only by the next Sync of the file. A CrashClone taken between
 // Truncate and Sync therefore shows the file uncut (or, with
 // UnsyncedDataPercent, possibly cut), never a mix. Side effect: that Sync
 // also makes the directory's other unsynced entries durable. After
@@ -20,6 +20,10 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
+
+// ScratchSuffix names the scratch file Truncate builds the cut file in. A
+// CrashClone taken during Truncate may contain it.
+const ScratchSuffix = ".fsxtest-truncate"
 
 // Unlimited is the budget of an FS that never runs out of space.
 const Unlimited = -1
@@ -167,15 +171,20 @@ func (f *file) Truncate(n int64) error {
 			return fmt.Errorf("truncate %s: %w", f.path, err)
 		}
 	}
-	nf, err := f.fs.FS.Create(f.path, vfs.WriteCategoryUnspecified)
+	// The cut file is built under a scratch name and renamed over the
+	// original, so the directory entry only ever names a complete node.
+	scratch := f.path + ScratchSuffix
+	nf, err := f.fs.FS.Create(scratch, vfs.WriteCategoryUnspecified)
 	if err != nil {
 		return fmt.Errorf("truncate %s: %w", f.path, err)
 	}
-	if _, err := nf.Write(buf); err != nil {
-		_ = nf.Close()
-		return fmt.Errorf("truncate %s: %w", f.path, err)
+	if _, err := nf.Write(buf); err == nil {
+		err = nf.Sync()
 	}
-	if err := nf.Sync(); err != nil {
+	if err == nil {
+		err = f.fs.FS.Rename(scratch, f.path)
+	}
+	if err != nil {
 		_ = nf.Close()
 		return fmt.Errorf("truncate %s: %w", f.path, err)
 	}

@@ -29,6 +29,15 @@ type Truncater interface {
 	Truncate(size int64) error
 }
 
+// CanTruncate reports whether Truncate can cut f in place (it may still
+// fail, e.g. on a file not open for writing).
+func CanTruncate(f vfs.File) bool {
+	if _, ok := f.(Truncater); ok {
+		return true
+	}
+	return f.Fd() != vfs.InvalidFd && ftruncateSupported
+}
+
 // Truncate sets the size of f, which must be open for writing, to size.
 // The change is durable only after f.Sync. It returns an error wrapping
 // ErrTruncateUnsupported if f has no way to truncate in place.

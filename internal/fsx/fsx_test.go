@@ -61,6 +61,7 @@ func TestTruncate(t *testing.T) {
 			writeFile(t, fs, path, data)
 			f, err := fs.OpenReadWrite(path, vfs.WriteCategoryUnspecified)
 			require.NoError(t, err)
+			require.Equal(t, !tt.unsupported, fsx.CanTruncate(f))
 			err = fsx.Truncate(f, 5)
 			if tt.unsupported {
 				require.ErrorIs(t, err, fsx.ErrTruncateUnsupported)

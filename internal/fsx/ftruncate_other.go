@@ -2,4 +2,6 @@
 
 package fsx
 
+const ftruncateSupported = false
+
 func ftruncate(uintptr, int64) error { return ErrTruncateUnsupported }

@@ -7,6 +7,8 @@ import (
 	"syscall"
 )
 
+const ftruncateSupported = true
+
 func ftruncate(fd uintptr, size int64) error {
 	if err := syscall.Ftruncate(int(fd), size); err != nil {
 		return fmt.Errorf("fsx: ftruncate: %w", err)

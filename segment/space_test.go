@@ -160,3 +160,21 @@ func TestCrashDuringInPlaceRecovery(t *testing.T) {
 	}
 	t.Logf("%d crash points", len(points))
 }
+
+// TestRecoverInPlaceDefaultFS: on the FS the server uses (pebble's default,
+// a real directory) a torn segment is sealed in place, not copied.
+func TestRecoverInPlaceDefaultFS(t *testing.T) {
+	opts := Options{BlockSize: 64 << 10}
+	mem, data, exts, valid := bigTornSegment(t, opts)
+	dir := t.TempDir()
+	_, err := vfs.Clone(mem, vfs.Default, testDir, dir)
+	require.NoError(t, err)
+	var logs logBuffer
+	s, err := Open(Options{FS: vfs.Default, Dir: dir, BlockSize: opts.BlockSize, Logger: logs.logger()})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	requireRead(t, s, exts, data, 0, int64(len(data)))
+	require.Equal(t, valid+footerSize, s.Segments()[0].Size)
+	require.Contains(t, logs.String(), "method=\"in place\"")
+	require.NotContains(t, logs.String(), "cannot truncate in place")
+}

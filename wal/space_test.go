@@ -136,3 +136,22 @@ func TestRecoverInPlaceCrash(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "the tail was cut in place")
 }
+
+// TestRecoverInPlaceDefaultFS: on the FS the server uses (pebble's default,
+// a real directory) the torn tail is cut in place, not copied.
+func TestRecoverInPlaceDefaultFS(t *testing.T) {
+	mem, recs, name, valid := bigTornLog(t)
+	dir := t.TempDir()
+	_, err := vfs.Clone(mem, vfs.Default, testDir, dir)
+	require.NoError(t, err)
+	var logs logBuf
+	l, err := Open(Options{FS: vfs.Default, Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	require.Equal(t, recs, replayAll(t, l, 0))
+	require.NoError(t, l.Close())
+	require.Contains(t, logs.String(), "method=\"in place\"")
+	require.NotContains(t, logs.String(), "cannot truncate in place")
+	st, err := vfs.Default.Stat(vfs.Default.PathJoin(dir, name))
+	require.NoError(t, err)
+	require.Equal(t, valid, st.Size())
+}

@@ -189,32 +189,53 @@ func TestCrashConcurrentPuts(t *testing.T) {
 	require.NoError(t, e.CreateBucket(ctx, "lk", CreateBucketOptions{ObjectLock: true}))
 	require.NoError(t, e.SetObjectLockConfig(ctx, "lk", &DefaultRetention{Mode: ModeCompliance, Days: 1}))
 	ack := newAcked()
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := 0; !stop.Load(); i++ {
-				data := randBytes(w*100000+i, (i*977)%(2*opts.BlockSize))
-				key := fmt.Sprintf("w%d/%d", w, i%5)
-				info, err := e.PutObject(ctx, "lk", key, bytes.NewReader(data), PutOptions{Size: int64(len(data))})
-				if err != nil {
-					t.Errorf("put: %v", err)
-					return
+	// Rounds of a fixed number of puts per writer. The clone is taken in
+	// the middle of each round, while puts are in flight; the check runs
+	// after the round. (The test used to let the writers run until 8 checks
+	// were done, so a slow check, e.g. on a loaded machine, made every
+	// later clone bigger and the next check slower still.)
+	const writers, rounds, perRound = 8, 8, 25
+	var next [writers]int
+	total := 0
+	for round := range rounds {
+		var done atomic.Int64
+		halfway, finished := make(chan struct{}), make(chan struct{})
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Go(func() {
+				for range perRound {
+					i := next[w]
+					next[w]++
+					data := randBytes(w*100000+i, (i*977)%(2*opts.BlockSize))
+					key := fmt.Sprintf("w%d/%d", w, i%5)
+					info, err := e.PutObject(ctx, "lk", key, bytes.NewReader(data), PutOptions{Size: int64(len(data))})
+					if err != nil {
+						t.Errorf("put: %v", err)
+						return
+					}
+					ack.set(ackedVersion{"lk", key, info.VersionID, data, info.Lock})
+					if done.Add(1) == writers*perRound/2 {
+						close(halfway)
+					}
 				}
-				ack.set(ackedVersion{"lk", key, info.VersionID, data, info.Lock})
-			}
-		}(w)
-	}
-	for i := 0; i < 8; i++ {
-		time.Sleep(5 * time.Millisecond) // let writers make progress between clones
+			})
+		}
+		go func() { wg.Wait(); close(finished) }()
+		select {
+		case <-halfway:
+		case <-finished:
+		}
 		want := ack.snapshot()
 		clone := fs.CrashClone(vfs.CrashCloneCfg{})
+		<-finished
+		if t.Failed() {
+			return
+		}
+		total += int(done.Load())
+		start := time.Now()
 		checkAcked(t, clone, opts, want, nil)
+		t.Logf("round %d: %d acknowledged at the clone, %d puts so far, check took %v", round, len(want), total, time.Since(start))
 	}
-	stop.Store(true)
-	wg.Wait()
 	require.NoError(t, e.Close())
 	checkAcked(t, fs, opts, ack.snapshot(), nil)
 }

@@ -193,10 +193,17 @@ func open(ctx context.Context, opts Options, mode openMode) (_ *Engine, err erro
 	if e.walEnd, err = readWALEnd(e); err != nil && !mode.acceptWALBehind {
 		return nil, err
 	}
+	// The index is opened before the WAL: its applied LSN, like WAL_END,
+	// proves records durable, and the WAL must refuse a log that ends
+	// before either before it cuts a torn-looking tail off it.
+	applied, err := e.openIndexDB(mode)
+	if err != nil {
+		return nil, err
+	}
 	if !mode.acceptWALBehind {
 		// Refuse before the WAL cuts a torn-looking tail that held
 		// records known durable: the bytes stay for the operator.
-		walOpts.RequireLSN = wal.LSN(e.walEnd)
+		walOpts.RequireLSN = wal.LSN(max(e.walEnd, applied))
 	}
 	e.wal, err = wal.Open(walOpts)
 	if errors.Is(err, wal.ErrMissingRecords) {
@@ -204,14 +211,14 @@ func open(ctx context.Context, opts Options, mode openMode) (_ *Engine, err erro
 		if ierr != nil {
 			return nil, fmt.Errorf("engine: open wal: %w", err)
 		}
-		return nil, &WALBehindError{Dir: opts.Dir, WALLast: uint64(rep.LastLSN), CleanLSN: e.walEnd}
+		return nil, &WALBehindError{Dir: opts.Dir, WALLast: uint64(rep.LastLSN), IndexApplied: applied, CleanLSN: e.walEnd}
 	}
 	if err != nil {
 		return nil, corruptLogError(opts.Dir, walDir, err)
 	}
 	e.log.Info("recovery: segments and wal open", "wal_last_lsn", uint64(e.wal.LastLSN()),
 		"segments", len(e.segs.Segments()), "took", time.Since(start))
-	if err := e.openIndex(ctx, mode); err != nil {
+	if err := e.openIndex(ctx, mode, applied); err != nil {
 		return nil, err
 	}
 	// Everything the WAL now holds is durable: record it, so that a later
@@ -292,26 +299,46 @@ func (e *Engine) syncPending() error {
 	return e.segs.Sync(exts)
 }
 
-// openIndex opens the Pebble index and replays the WAL into it. It refuses
-// (ErrWALBehindIndex) a WAL that ends before the index's applied LSN or the
-// WAL_END record unless mode accepts it; then it rebuilds the index from
-// the WAL.
-func (e *Engine) openIndex(ctx context.Context, mode openMode) error {
+// openIndexDB opens the Pebble index and returns the last LSN it has
+// applied. Rebuild too opens the existing index first: what it applied is
+// evidence of durable records, and Rebuild must refuse a WAL that lost them
+// just as Open does, so the index is only discarded once the WAL has been
+// accepted (openIndex). An index Rebuild cannot open or read proves
+// nothing (that is what Rebuild is for): it is discarded at once, and the
+// failure logged.
+func (e *Engine) openIndexDB(mode openMode) (uint64, error) {
 	dir := e.fs.PathJoin(e.opts.Dir, indexDir)
-	if mode.forceRebuild {
-		if err := e.fs.RemoveAll(dir); err != nil {
-			return fmt.Errorf("engine: remove index: %w", err)
-		}
-	}
 	db, err := pebble.Open(dir, e.pebbleOptions())
-	if err != nil {
-		return fmt.Errorf("engine: open index: %w", err)
+	if err == nil {
+		e.db = db
+		applied, err := e.appliedLSN()
+		if err == nil || !mode.forceRebuild {
+			return applied, err
+		}
+		e.db = nil
+		_ = db.Close()
 	}
-	e.db = db
-	applied, err := e.appliedLSN()
-	if err != nil {
-		return err
+	if !mode.forceRebuild {
+		return 0, fmt.Errorf("engine: open index: %w", err)
 	}
+	e.log.Warn("rebuild: cannot read the old index; discarding it", "err", err)
+	if err := e.fs.RemoveAll(dir); err != nil {
+		return 0, fmt.Errorf("engine: remove index: %w", err)
+	}
+	if e.db, err = pebble.Open(dir, e.pebbleOptions()); err != nil {
+		return 0, fmt.Errorf("engine: open index: %w", err)
+	}
+	return 0, nil
+}
+
+// openIndex replays the WAL into the index opened by openIndexDB, which
+// has applied up to LSN applied. It refuses (ErrWALBehindIndex) a WAL that
+// ends before applied or the WAL_END record unless mode accepts it; then it
+// rebuilds the index from the WAL. For Rebuild it discards the index here,
+// after those checks.
+func (e *Engine) openIndex(ctx context.Context, mode openMode, applied uint64) error {
+	dir := e.fs.PathJoin(e.opts.Dir, indexDir)
+	var err error
 	last := uint64(e.wal.LastLSN())
 	if applied > last || e.walEnd > last {
 		behind := &WALBehindError{Dir: e.opts.Dir, WALLast: last, IndexApplied: applied, CleanLSN: e.walEnd}
@@ -327,11 +354,14 @@ func (e *Engine) openIndex(ctx context.Context, mode openMode) error {
 		e.log.Warn("recovery: the operator accepted a wal that ends before the last durable LSN",
 			"wal_last_lsn", last, "index_applied", applied, "wal_end", e.walEnd)
 	}
-	if applied > last {
-		// The index holds mutations the log no longer has. The index is
-		// derived state: throw it away and rebuild.
-		e.recovered.IndexRebuilt = true
-		e.log.Warn("recovery: index is ahead of the wal; rebuilding", "applied", applied, "wal_last_lsn", last)
+	if applied > last || mode.forceRebuild {
+		// The index holds mutations the log no longer has (or Rebuild
+		// was asked for). The index is derived state: throw it away and
+		// rebuild.
+		if applied > last {
+			e.recovered.IndexRebuilt = true
+			e.log.Warn("recovery: index is ahead of the wal; rebuilding", "applied", applied, "wal_last_lsn", last)
+		}
 		if err := e.db.Close(); err != nil {
 			return err
 		}

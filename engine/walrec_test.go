@@ -230,3 +230,42 @@ func TestWALCutRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestWALCutRefusedIndexOnly: when only the index's applied LSN proves the
+// lost records durable (WAL_END is older, as after a crash), a cut that
+// looks like a torn tail is refused before the WAL cuts anything: the WAL
+// file keeps every byte. The explicit recovery then keeps what the log
+// holds.
+func TestWALCutRefusedIndexOnly(t *testing.T) {
+	w := newWALRecTest(t, 12)
+	full, offs := w.records(t)
+	lastLSN := binary.LittleEndian.Uint64(full[offs[len(offs)-1]+4:])
+	oldEnd := binary.LittleEndian.Uint64(full[offs[len(offs)-5]+4:])
+	for _, cut := range []int{offs[len(offs)-2] + 7, offs[len(offs)-1] + 30, len(full) - 1} {
+		t.Run(fmt.Sprint("cut=", cut), func(t *testing.T) {
+			fs, opts := w.clone(t, full[:cut])
+			require.NoError(t, writeWALEnd(&Engine{fs: fs, opts: opts}, oldEnd))
+			k := 0
+			for k < len(offs) && offs[k]+20+int(binary.LittleEndian.Uint32(full[offs[k]:])) <= cut {
+				k++
+			}
+			keptLSN := binary.LittleEndian.Uint64(full[offs[k-1]+4:])
+			_, err := Open(ctx, opts)
+			var be *WALBehindError
+			require.ErrorAs(t, err, &be)
+			require.Equal(t, keptLSN, be.WALLast)
+			require.Equal(t, lastLSN, be.IndexApplied)
+			require.Equal(t, oldEnd, be.CleanLSN)
+			require.Equal(t, full[:cut], walRecRead(t, fs, w.newest), "the WAL was modified before the refusal")
+			require.ErrorIs(t, Rebuild(ctx, opts), ErrWALBehindIndex)
+			require.Equal(t, full[:cut], walRecRead(t, fs, w.newest), "Rebuild modified the WAL")
+
+			res, err := Recover(ctx, opts, RecoverOptions{AcceptIndexAhead: true})
+			require.NoError(t, err)
+			require.True(t, res.IndexRebuilt)
+			require.Equal(t, keptLSN+1, res.DroppedFrom)
+			require.Equal(t, lastLSN, res.DroppedTo)
+			w.checkKept(t, opts, keptLSN+1)
+		})
+	}
+}

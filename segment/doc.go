@@ -72,11 +72,18 @@
 // sharing one fsync among concurrent callers (group commit). Seal syncs the
 // frames, appends the footer and syncs again, so a valid footer implies
 // durable frames. Recovery in Open seals every unsealed segment. Its valid
-// prefix ends at the first incomplete or checksum-failing frame. Without a
-// torn tail the file is synced and the footer appended in place; otherwise
-// the header and valid prefix are copied to "<id>.seg.tmp", a footer is
-// appended, the copy is synced and renamed over the original, and the
-// directory synced (vfs has no Truncate). New writes always go
+// prefix ends at the first incomplete or checksum-failing frame. The file is
+// synced, truncated in place to the valid prefix if it has a torn tail
+// (fsx.Truncate), the footer is written at the prefix's end, and the file
+// synced again: recovery needs O(1) free space. A crash at any point
+// leaves the old file, the bare prefix, the prefix with the footer over
+// the start of the old tail (the footer's first byte is not a valid frame
+// flag, so the prefix still ends there), or the sealed file; Open recovers
+// each to the same prefix. Only where the file cannot be truncated in
+// place (fsx.ErrTruncateUnsupported, e.g. a bare vfs.MemFS) are the header
+// and valid prefix copied to "<id>.seg.tmp" with a footer, synced and
+// renamed over the original, and the directory synced; that fallback is
+// logged and needs free space for the prefix. New writes always go
 // to a fresh segment whose id is one more than the largest id seen; ids are
 // never reused. Removing the newest segment leaves an empty marker file
 // "<id %016x>.removed" so its id counts as seen; Open deletes markers older

@@ -1,12 +1,14 @@
 package segment
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/klauspost/compress/zstd"
+	"github.com/wormstore/wormstore/internal/fsx"
 )
 
 // Open opens (creating if needed) the store in opts.Dir. It validates every
@@ -219,8 +221,11 @@ func (s *Store) openSegment(id uint64) (*segment, error) {
 // recoverSegment seals an unsealed segment left by a crash. It finds the
 // longest prefix of complete, checksum-valid frames. If that is the whole
 // file, it syncs the file and appends the footer in place. Otherwise (a torn
-// tail) it copies the header and the valid prefix to a temporary file,
-// appends a footer, syncs, and renames it over the original.
+// tail) it syncs the file, truncates it in place to the valid prefix
+// (fsx.Truncate), writes the footer at the new end and syncs again, so
+// recovery needs no free space. Only where the file cannot be truncated in
+// place (vfs.MemFS) does it fall back to copying the prefix (rewritePrefix),
+// and it logs that.
 func (s *Store) recoverSegment(id uint64, path string, h fileHeader) (*segment, error) {
 	src, err := s.fs.Open(path)
 	if err != nil {
@@ -236,17 +241,25 @@ func (s *Store) recoverSegment(id uint64, path string, h fileHeader) (*segment, 
 	if err != nil {
 		return nil, fmt.Errorf("segment %016x: recover: %w", id, err)
 	}
+	method := "in place"
 	if ft.dataEnd == size {
-		err = s.sealInPlace(path, ft, id)
+		err = s.sealInPlace(path, ft, id, false)
 	} else {
-		err = s.rewritePrefix(src, path, ft, id)
+		err = s.sealInPlace(path, ft, id, true)
+		if errors.Is(err, fsx.ErrTruncateUnsupported) {
+			s.log.Warn("segment: cannot truncate in place; copying the valid prefix (needs free space for it)",
+				"segment", id, "valid_length", ft.dataEnd)
+			method = "copy"
+			err = s.rewritePrefix(src, path, ft, id)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("segment %016x: recover: %w", id, err)
 	}
 	if dropped := size - ft.dataEnd; dropped > 0 {
 		s.log.Warn("segment: truncated torn tail and sealed segment",
-			"segment", id, "offset", ft.dataEnd, "valid_length", ft.dataEnd, "dropped_bytes", dropped, "reason", reason)
+			"segment", id, "offset", ft.dataEnd, "valid_length", ft.dataEnd, "dropped_bytes", dropped,
+			"reason", reason, "method", method)
 	} else {
 		s.log.Info("segment: sealed unsealed segment", "segment", id, "valid_length", ft.dataEnd)
 	}
@@ -301,17 +314,35 @@ func scanFrames(src vfs.File, size int64, blockSize uint32) (ft footer, reason s
 	return ft, reason, nil
 }
 
-// sealInPlace seals a segment without a torn tail: sync the frames (they
-// may only be in the page cache after a process crash), append the footer,
-// sync again.
-func (s *Store) sealInPlace(path string, ft footer, id uint64) error {
+// sealInPlace seals a segment at its valid prefix ft.dataEnd: sync the
+// file (the frames may only be in the page cache after a process crash),
+// with cut truncate it to ft.dataEnd, write the footer at ft.dataEnd, sync
+// again. A crash at any point leaves a file that Open recovers to the same
+// prefix: the old file; the prefix alone (unsealed, sealed in place next
+// time); the prefix, footer and the rest of the old tail (footer bytes
+// never parse as a frame, its flags byte 'W' is invalid, so the prefix
+// still ends at ft.dataEnd); or the sealed segment. A valid footer implies
+// durable frames because the first sync precedes it. Without a way to
+// truncate in place it returns an error wrapping fsx.ErrTruncateUnsupported
+// before modifying anything.
+func (s *Store) sealInPlace(path string, ft footer, id uint64, cut bool) error {
 	f, err := s.fs.OpenReadWrite(path, vfs.WriteCategoryUnspecified)
 	if err != nil {
 		return err
 	}
+	if cut && !fsx.CanTruncate(f) {
+		_ = f.Close()
+		return fsx.ErrTruncateUnsupported
+	}
 	if err := f.Sync(); err != nil {
 		_ = f.Close()
 		return err
+	}
+	if cut {
+		if err := fsx.Truncate(f, ft.dataEnd); err != nil {
+			_ = f.Close()
+			return err
+		}
 	}
 	if _, err := f.WriteAt(ft.encode(id), ft.dataEnd); err != nil {
 		_ = f.Close()
@@ -324,7 +355,8 @@ func (s *Store) sealInPlace(path string, ft footer, id uint64) error {
 	return f.Close()
 }
 
-// rewritePrefix truncates a torn tail, which vfs cannot do in place: it
+// rewritePrefix is the fallback for a file that cannot be truncated in
+// place; it needs free space for the whole prefix. It
 // copies [0, ft.dataEnd) of src to path.tmp, appends the footer, syncs, and
 // renames the copy over path.
 func (s *Store) rewritePrefix(src vfs.File, path string, ft footer, id uint64) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/stretchr/testify/require"
+	"github.com/wormstore/wormstore/internal/fsx/fsxtest"
 )
 
 // crashHookFS wraps fs so that hook runs before every mutating operation
@@ -46,8 +47,12 @@ func crashPayload(rng *rand.Rand, tag string) []byte {
 // present. Then it appends and commits more records, crashes again (only
 // synced data survives), and checks the new records survived too. It
 // returns the recovered records. img is consumed.
-func checkImage(img *vfs.MemFS, known func(LSN) ([]byte, bool), mustHave LSN) ([]record, error) {
-	l, err := Open(Options{FS: img, Dir: testDir, SegmentSize: 8 << 10})
+//
+// With inPlace the image is opened through fsxtest, whose files can be
+// truncated in place (as on a real disk); otherwise through the bare
+// MemFS, where a torn tail is cut by the copy fallback.
+func checkImage(img *vfs.MemFS, known func(LSN) ([]byte, bool), mustHave LSN, inPlace bool) ([]record, error) {
+	l, err := Open(Options{FS: withTruncate(img, inPlace), Dir: testDir, SegmentSize: 8 << 10})
 	if err != nil {
 		return nil, fmt.Errorf("open: %w", err)
 	}
@@ -91,7 +96,7 @@ func checkImage(img *vfs.MemFS, known func(LSN) ([]byte, bool), mustHave LSN) ([
 		all = append(all, record{lsn, p})
 	}
 	again := img.CrashClone(vfs.CrashCloneCfg{})
-	l2, err := Open(Options{FS: again, Dir: testDir})
+	l2, err := Open(Options{FS: withTruncate(again, inPlace), Dir: testDir})
 	if err != nil {
 		return nil, fmt.Errorf("second open: %w", err)
 	}
@@ -108,6 +113,14 @@ func checkImage(img *vfs.MemFS, known func(LSN) ([]byte, bool), mustHave LSN) ([
 		err = fmt.Errorf("after second crash: %d records, want %d", i, len(all))
 	}
 	return recs, err
+}
+
+// withTruncate wraps fs in fsxtest (in-place truncation) if inPlace.
+func withTruncate(fs vfs.FS, inPlace bool) vfs.FS {
+	if inPlace {
+		return fsxtest.New(fs)
+	}
+	return fs
 }
 
 // crashConfigs returns the crash flavours checked at each crash point:
@@ -150,7 +163,7 @@ func TestCrashPoints(t *testing.T) {
 			if points%15 == 0 && ci == 1 {
 				pristine = img.CrashClone(vfs.CrashCloneCfg{})
 			}
-			recs, err := checkImage(img, lookup, mustHave)
+			recs, err := checkImage(img, lookup, mustHave, points%2 == 0)
 			if err != nil {
 				failed.Store(true)
 				t.Errorf("crash point %d (%s, unsynced %d%%): %v", points, where, cfg.UnsyncedDataPercent, err)
@@ -158,7 +171,7 @@ func TestCrashPoints(t *testing.T) {
 			}
 			if pristine != nil {
 				nested++
-				if err := checkRecoveryCrashes(pristine, recs, rng); err != nil {
+				if _, err := checkRecoveryCrashes(pristine, recs, rng, points%2 == 0); err != nil {
 					failed.Store(true)
 					t.Errorf("crash point %d (%s): crash during recovery: %v", points, where, err)
 					return
@@ -211,8 +224,10 @@ func TestCrashPoints(t *testing.T) {
 // checkRecoveryCrashes recovers img (whose valid prefix is base) while
 // crashing before every mutating operation of the recovery, of three
 // commits after it and of Close. Every crash image must still hold base and
-// the acknowledged commits.
-func checkRecoveryCrashes(img *vfs.MemFS, base []record, rng *rand.Rand) error {
+// the acknowledged commits. With inPlace the recovery runs through fsxtest
+// (a torn tail is truncated in place, and the crash points include every
+// step of that); it returns how many files were truncated in place.
+func checkRecoveryCrashes(img *vfs.MemFS, base []record, rng *rand.Rand, inPlace bool) (int, error) {
 	known := map[LSN][]byte{}
 	for _, r := range base {
 		known[r.lsn] = r.payload
@@ -227,27 +242,31 @@ func checkRecoveryCrashes(img *vfs.MemFS, base []record, rng *rand.Rand) error {
 			if _, err := checkImage(img.CrashClone(cfg), func(lsn LSN) ([]byte, bool) {
 				p, ok := known[lsn]
 				return p, ok
-			}, mustHave); err != nil {
+			}, mustHave, inPlace); err != nil {
 				firstErr = fmt.Errorf("before %v %s (unsynced %d%%): %w", op.Kind, op.Path, cfg.UnsyncedDataPercent, err)
 				return
 			}
 		}
 	})
+	tfs := fsxtest.New(fs)
+	if inPlace {
+		fs = tfs
+	}
 	l, err := Open(Options{FS: fs, Dir: testDir, SegmentSize: 8 << 10})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for i := range 3 {
 		p := fmt.Appendf(nil, "nested %d", i)
 		known[LSN(len(base)+i+1)] = p
 		lsn, err := l.Commit(p)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		mustHave = lsn
 	}
 	if err := l.Close(); err != nil {
-		return err
+		return 0, err
 	}
-	return firstErr
+	return tfs.Truncates(), firstErr
 }

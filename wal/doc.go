@@ -94,9 +94,15 @@
 //
 // Otherwise Open cuts the torn tail off the newest file (everything after
 // the valid prefix, even valid-looking records: the log syncs in order, so
-// none of them was acknowledged). vfs has no Truncate, so the prefix is
-// copied to <name>.tmp, synced, renamed over the file, and the directory
-// synced. A newest file with a torn header is removed. Leftover <name>.tmp
+// none of them was acknowledged) in place: fsx.Truncate to the valid
+// prefix, then Sync, so recovery needs no free space (a full disk does not
+// stop a restart). A crash before the Sync leaves the file uncut or cut;
+// either way the next Open finds the same valid prefix. Only where the file
+// cannot be truncated in place (fsx.ErrTruncateUnsupported, e.g. a bare
+// vfs.MemFS) is the prefix copied to <name>.tmp, synced, renamed over the
+// file and the directory synced; that fallback is logged, and needs free
+// space for the prefix. Repair cuts a corrupt file the same way after
+// preserving it. A newest file with a torn header is removed. Leftover <name>.tmp
 // files are removed. The newest file and the directory are then synced, so
 // everything Open keeps is durable. New records always go to a new file,
 // created at the first Sync: the log never appends after a repaired tail.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/wormstore/wormstore/internal/fsx"
 )
 
 // recoverDir validates the log files in opts.Dir, repairs the newest one
@@ -426,25 +427,61 @@ func findLater(f vfs.File, from, size int64, minLSN LSN) (LSN, error) {
 	return 0, nil
 }
 
-// repairTail cuts the file name down to its first validEnd bytes. vfs has
-// no Truncate, so the prefix is copied to name.tmp, synced, and renamed
-// over the original; then the directory is synced.
+// repairTail cuts the file name down to its first validEnd bytes in place
+// (fsx.Truncate, then Sync), so a repair needs no free space. A crash
+// before the Sync leaves the file uncut or cut, and the next Open finds the
+// same valid prefix either way. Only if the file cannot be truncated in
+// place (vfs.MemFS) is the prefix copied to name.tmp, synced, and renamed
+// over the original, then the directory synced.
 func repairTail(opts Options, name string, validEnd, size int64) error {
 	fs, dir := opts.FS, opts.Dir
 	path := fs.PathJoin(dir, name)
-	tmp := path + tmpSuffix
-	if err := copyPrefix(fs, path, tmp, validEnd); err != nil {
-		return fmt.Errorf("wal: repair %s: %w", name, err)
+	how := "in place"
+	err := truncateInPlace(fs, path, validEnd)
+	if errors.Is(err, fsx.ErrTruncateUnsupported) {
+		opts.Logger.Warn("wal: cannot truncate in place; copying the valid prefix (needs free space for it)",
+			"segment", name, "valid_bytes", validEnd)
+		how = "copy"
+		err = copyTruncate(fs, dir, path, validEnd)
 	}
-	if err := fs.Rename(tmp, path); err != nil {
-		return fmt.Errorf("wal: repair %s: %w", name, err)
-	}
-	if err := syncDir(fs, dir); err != nil {
+	if err != nil {
 		return fmt.Errorf("wal: repair %s: %w", name, err)
 	}
 	opts.Logger.Warn("wal: truncated torn tail", "segment", name,
-		"valid_bytes", validEnd, "dropped_bytes", size-validEnd)
+		"valid_bytes", validEnd, "dropped_bytes", size-validEnd, "method", how)
 	return nil
+}
+
+// truncateInPlace cuts the file at path to n bytes and syncs it (the data
+// before n too: a crashed process may have left it in the page cache).
+func truncateInPlace(fs vfs.FS, path string, n int64) error {
+	f, err := fs.OpenReadWrite(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return err
+	}
+	if err := fsx.Truncate(f, n); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// copyTruncate is the fallback of truncateInPlace: copy the first n bytes
+// to path.tmp, sync, rename over path, sync dir.
+func copyTruncate(fs vfs.FS, dir, path string, n int64) error {
+	tmp := path + tmpSuffix
+	if err := copyPrefix(fs, path, tmp, n); err != nil {
+		_ = fs.Remove(tmp)
+		return err
+	}
+	if err := fs.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(fs, dir)
 }
 
 // copyPrefix writes the first n bytes of src to a new synced file dst.

@@ -18,7 +18,8 @@ import (
 // action "admin:<METHOD>/<route>", e.g. "admin:GET/stats",
 // "admin:POST/compact", "admin:GET/users/{user}"; policies grant with
 // wildcards: "admin:*" for everything, "admin:GET/*" for read-only
-// administration.
+// administration. The decision is the gate's (Gate.Allowed), on the
+// engine's clock.
 
 // switchableCreds lets the admin listener (up before recovery) start with
 // the root credentials and switch to the identity store once it is open.

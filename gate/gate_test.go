@@ -124,3 +124,34 @@ func TestFinishRecordsOnlyWhatNeedsRecording(t *testing.T) {
 	require.Len(t, got, 1)
 	require.Equal(t, engine.AuditError, got[0].Outcome)
 }
+
+// TestIntentThenResult: the admin door's intent entry is written before
+// the change and does not count as a recorded effect, so Finish still
+// writes the result entry, with the door's detail.
+func TestIntentThenResult(t *testing.T) {
+	ctx := context.Background()
+	eng, err := engine.Open(ctx, engine.Options{FS: vfs.NewMem(), Dir: "/data", CompactionInterval: -1})
+	require.NoError(t, err)
+	defer eng.Close()
+	g, err := New(Config{Engine: eng})
+	require.NoError(t, err)
+	sc := g.Begin(DoorAdmin, "req", "192.0.2.1")
+	sc.SetCaller(Caller{Authenticated: true, AccessKey: "AK"})
+	sc.SetOp("AdminCreateUser")
+	intent, err := sc.Intent(ctx, engine.AuditEntry{Outcome: "intent", Detail: "user=alice"})
+	require.NoError(t, err)
+	require.NotZero(t, intent.Seq)
+	require.NoError(t, sc.Finish(ctx, Result{Status: http.StatusOK, Detail: "user=alice intent_seq=1"}))
+	var got []engine.AuditEntry
+	require.NoError(t, eng.AuditEntries(ctx, 1, func(a engine.AuditEntry) error { got = append(got, a); return nil }))
+	require.Len(t, got, 2)
+	for _, e := range got {
+		require.Equal(t, "AdminCreateUser", e.Operation)
+		require.Equal(t, "admin:192.0.2.1", e.Source)
+		require.Equal(t, "AK", e.Principal)
+		require.Equal(t, "req", e.RequestID)
+	}
+	require.Equal(t, "intent", got[0].Outcome)
+	require.Equal(t, engine.AuditOK, got[1].Outcome)
+	require.Equal(t, "user=alice intent_seq=1", got[1].Detail)
+}

@@ -30,10 +30,13 @@
 //     anchored in the WAL before the client hears the answer. When the
 //     entry cannot be written Finish returns an error wrapping
 //     engine.ErrAuditFailed and the door answers 503 instead.
-//     Changes the engine does not record itself (the admin API's
-//     identity changes, compactions, checkpoints) get an intent entry
-//     with Scope.Intent before they are made, and their result entry
-//     (with the door's detail, Result.Detail) from Finish.
+//     The admin API records its operations (identity changes,
+//     compactions, checkpoints, audit reads) as a pair instead: an
+//     intent entry with Scope.Intent before a change is made, and the
+//     result entry, with the door's detail (Result.Detail), from Finish.
+//     It does not pass Scope.Context to the engine, so Finish is not
+//     suppressed by entries the engine would derive from, say, a
+//     compaction's records.
 //
 // Unauthenticated requests, at any of the doors, are the only ones anyone
 // can send, so what they may write is bounded (one limiter per Gate, shared

@@ -52,11 +52,14 @@ func (a *API) authorizeAdmin(ctx context.Context, rq *adminRequest, accessKey st
 		rq.setCaller(c)
 		return &StatusError{http.StatusForbidden, "AccessDenied", "unknown or disabled access key"}
 	}
-	c.Principal = &p
-	rq.setCaller(c)
 	if p.Root {
+		// Principal nil is root too (Caller.IsRoot); the admin stream
+		// names root by its bare access key, as it always has.
+		rq.setCaller(c)
 		return nil
 	}
+	c.Principal = &p
+	rq.setCaller(c)
 	if rq.g == nil {
 		return errNotReady // users are judged on the engine's clock
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/gate"
 	"github.com/wormstore/wormstore/iam"
 	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api/sigv4"
@@ -221,7 +222,10 @@ type API struct {
 	// it writes to the network), and for writing by Attach and Detach.
 	mu  sync.RWMutex
 	eng *engine.Engine // guarded by mu
-	ids Backend        // guarded by mu; see AttachIdentities
+	// gate is the door every request goes through: authorization,
+	// audit scope, op table. Guarded by mu; nil while eng is.
+	gate *gate.Gate
+	ids  Backend // guarded by mu; see AttachIdentities
 
 	// principals resolves access keys to users for authorisation; nil
 	// until the identity store is attached (then only root exists).
@@ -287,12 +291,25 @@ func New(cfg Config) *API {
 	return a
 }
 
-// Attach makes the API serve eng and write its audit entries to eng's
-// audit stream.
+// Attach makes the API serve eng through a gate of its own (for tools
+// and tests that serve only the admin API). A server whose S3 API and
+// console also serve eng uses AttachGate with their gate instead, so all
+// doors share one anonymous-refusal limiter. It panics if the gate cannot
+// be made (a nil engine: a wiring bug).
 func (a *API) Attach(eng *engine.Engine) {
+	g, err := gate.New(gate.Config{Engine: eng, Logger: a.log})
+	if err != nil {
+		panic("adminapi.Attach: " + err.Error())
+	}
+	a.AttachGate(g)
+}
+
+// AttachGate makes the API serve g's engine, authorize with g.Allowed and
+// write its audit entries through g's scopes.
+func (a *API) AttachGate(g *gate.Gate) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.eng = eng
+	a.eng, a.gate = g.Engine(), g
 }
 
 // Detach cancels running compactions and verifications, waits until no
@@ -302,7 +319,14 @@ func (a *API) Detach() {
 	a.cancel()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.eng = nil
+	a.eng, a.gate = nil, nil
+}
+
+// currentGate returns the attached gate, or nil.
+func (a *API) currentGate() *gate.Gate {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.gate
 }
 
 // EngineErr reports the attached engine's sticky failure, if any.
@@ -356,26 +380,31 @@ func (a *API) lookup(w http.ResponseWriter, r *http.Request) (*opRow, error) {
 // authorise, audit, then run the operation. See the package doc for what
 // is audited when.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rq := &adminRequest{id: newRequestID(), source: "admin:" + remoteHost(r.RemoteAddr), r: r}
+	rq := &adminRequest{id: newRequestID(), r: r, g: a.currentGate()}
 	w.Header().Set("X-Request-Id", rq.id)
 	// Route silently first, only to name a denied request in the audit
 	// stream; nothing about the API is revealed before authentication.
 	row, lookupErr := a.lookup(w, r)
 	rq.row = row
+	if rq.g != nil {
+		rq.sc = rq.g.Begin(gate.DoorAdmin, rq.id, remoteHost(r.RemoteAddr))
+		rq.sc.SetOp(rq.operation())
+		rq.sc.SetTarget(truncate(r.PathValue("name"), maxAuditField), "", "")
+	}
 	auth, err := a.verifier.Verify(r)
 	if err != nil {
 		w.Header().Del("Allow")
 		a.deny(w, rq, err)
 		return
 	}
-	rq.principal = auth.AccessKey
 	r = r.WithContext(context.WithValue(r.Context(), adminAuthKey{}, auth))
 	rq.r = r
 	if lookupErr != nil {
+		rq.setCaller(gate.Caller{Authenticated: true, AccessKey: auth.AccessKey})
 		a.writeError(w, r, lookupErr)
 		return
 	}
-	if err := a.authorizeAdmin(rq, auth.AccessKey, row.Op); err != nil {
+	if err := a.authorizeAdmin(r.Context(), rq, auth.AccessKey, row.Op); err != nil {
 		a.deny(w, rq, err)
 		return
 	}

@@ -1,6 +1,9 @@
 // Package adminapi is the admin API: JSON over HTTP on the admin listener,
 // the server side of `wormstore admin`. Package main only wires it (New,
-// Attach, AttachIdentityStore, Detach) and serves it under Prefix.
+// AttachGate, AttachIdentityStore, Detach) and serves it under Prefix.
+// Every request goes through the server's one gate (package gate), the
+// same the S3 API and the console use: its op table, its authorization
+// call, its audit scope.
 //
 //	GET  /admin/v1/buckets          {"buckets": [Bucket…]}
 //	GET  /admin/v1/buckets/{name}   Bucket
@@ -16,15 +19,18 @@
 //	GET  /admin/v1/audit…           the audit stream (audit.go)
 //	…    /admin/v1/users…           users, access keys, user policies (iam.go)
 //
-// Every route is one row of the operation table (Ops): method, route,
-// operation name, IAM admin action, mutating, audited.
+// Every route is one row of the operation table (Ops, the admin rows of
+// gate.Ops): method, route, operation name, IAM admin action, mutating,
+// audited.
 //
 // # Authentication and authorisation
 //
 // Every request must be signed with AWS Signature Version 4 for the
 // server's region and the service Service (aws-sdk-go-v2's aws/signer/v4
 // does it). Root may call everything; an IAM user may call an operation
-// when its identity policies allow the row's admin action
+// when its identity policies allow (gate.Gate.Allowed, conditions such as
+// aws:CurrentTime judged on the engine's clock; aws:username is set) the
+// row's admin action
 // "admin:<METHOD>/<route>" (e.g. "admin:GET/stats"; "admin:*" for all,
 // "admin:GET/*" for read-only administration). The request body is ignored,
 // except a policy document's, whose SHA-256 must be signed: every other
@@ -33,12 +39,15 @@
 //
 // # Audit
 //
-// The admin API writes to the engine's one audit stream (engine.Audit),
+// The admin API writes to the engine's one audit stream through the
+// request's gate scope (gate.Gate.Begin; Scope.Intent, Scope.Finish),
 // always before the response is sent:
 //
 //   - A denied request (bad signature, unknown key, a policy that does not
 //     allow the action) writes one entry, outcome "denied", whatever the
 //     operation. Fields a client controls are truncated (maxAuditField).
+//     Unauthenticated refusals are bounded per source by the gate's
+//     anonymous limiter (summary entries beyond the burst).
 //   - A mutating operation (users, keys, policies, compaction) first writes
 //     an "intent" entry naming the principal, the operation and its target
 //     (for a policy: its name, the SHA-256 of the document and the

@@ -1,10 +1,14 @@
 package adminapi
 
-import "net/http"
+import (
+	"strings"
+
+	"github.com/wormstore/wormstore/gate"
+)
 
 // Op is one row of the operation table: one (method, route) of the API.
-// It has the shape of the gate package's S3/console operation table so the
-// two can be merged.
+// It is the admin API's view of a gate.Op row: the row comes from gate's one
+// operation table, the method and route from its action.
 type Op struct {
 	// Method is the HTTP method.
 	Method string
@@ -28,50 +32,29 @@ type Op struct {
 	Body bool
 }
 
-// Ops returns the operation table, one row per route, in documentation
-// order. The slice is the caller's.
+// bodyOps are the operations whose request body is read before the
+// intent entry (a policy document).
+var bodyOps = map[string]bool{"AdminAttachUserPolicy": true}
+
+// Ops returns the admin API's rows of the one operation table
+// (gate.Ops), one row per route, in documentation order, with the method
+// and route its action names. The slice is the caller's.
 func Ops() []Op {
-	const get, put, post, del = http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete
-	rows := []Op{
-		{Method: get, Route: "buckets", Name: "AdminListBuckets"},
-		{Method: get, Route: "buckets/{name}", Name: "AdminGetBucket"},
-		{Method: get, Route: "stats", Name: "AdminGetStats"},
-		{Method: get, Route: "segments", Name: "AdminListSegments"},
-		{Method: post, Route: "compact", Name: "AdminCompact", Mutating: true, Audited: true},
-		// Verify only reads, but who checked the store when is on record.
-		{Method: post, Route: "verify", Name: "AdminVerify", Audited: true},
-		// Who read or checked the audit log is audit-relevant.
-		{Method: get, Route: "audit", Name: "AdminReadAudit", Audited: true},
-		{Method: get, Route: "audit/verify", Name: "AdminVerifyAudit", Audited: true},
-		{Method: get, Route: "users", Name: "AdminListUsers"},
-		{Method: put, Route: "users/{user}", Name: "AdminCreateUser", Mutating: true, Audited: true},
-		{Method: get, Route: "users/{user}", Name: "AdminGetUser"},
-		{Method: del, Route: "users/{user}", Name: "AdminDeleteUser", Mutating: true, Audited: true},
-		{Method: get, Route: "users/{user}/keys", Name: "AdminListAccessKeys"},
-		{Method: post, Route: "users/{user}/keys", Name: "AdminCreateAccessKey", Mutating: true, Audited: true},
-		{Method: del, Route: "users/{user}/keys/{key}", Name: "AdminDeleteAccessKey", Mutating: true, Audited: true},
-		{Method: post, Route: "users/{user}/keys/{key}/disable", Name: "AdminDisableAccessKey", Mutating: true, Audited: true},
-		{Method: post, Route: "users/{user}/keys/{key}/enable", Name: "AdminEnableAccessKey", Mutating: true, Audited: true},
-		{Method: get, Route: "users/{user}/policies", Name: "AdminListUserPolicies"},
-		{Method: put, Route: "users/{user}/policies/{policy}", Name: "AdminAttachUserPolicy", Mutating: true, Audited: true, Body: true},
-		{Method: get, Route: "users/{user}/policies/{policy}", Name: "AdminGetUserPolicy"},
-		{Method: del, Route: "users/{user}/policies/{policy}", Name: "AdminDetachUserPolicy", Mutating: true, Audited: true},
-		{Method: get, Route: "clock", Name: "AdminGetClock"},
-		// A checkpoint retires WAL files to the archive: on record.
-		{Method: post, Route: "checkpoint", Name: "AdminCheckpoint", Mutating: true, Audited: true},
-		{Method: get, Route: "checkpoints", Name: "AdminListCheckpoints"},
-		{Method: post, Route: "wal-archive/delete", Name: "AdminDeleteWALArchive", Mutating: true, Audited: true},
-	}
-	for i := range rows {
-		rows[i].Action = ActionFor(rows[i].Method, rows[i].Route)
+	var rows []Op
+	for _, o := range gate.Ops() {
+		rest, ok := strings.CutPrefix(o.Action, gate.AdminActionPrefix)
+		if !ok {
+			continue
+		}
+		method, route, _ := strings.Cut(rest, "/")
+		rows = append(rows, Op{Method: method, Route: route, Name: o.Name, Action: o.Action,
+			Mutating: o.Mutating, Audited: o.Audited, Body: bodyOps[o.Name]})
 	}
 	return rows
 }
 
 // ActionFor names the admin action of a method and route pattern.
-func ActionFor(method, route string) string {
-	return "admin:" + method + "/" + route
-}
+func ActionFor(method, route string) string { return gate.AdminAction(method, route) }
 
 // opRow is an Op with its handler.
 type opRow struct {

@@ -11,10 +11,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/gate"
 )
 
 // The audit trail of admin requests; the package doc says what is written
@@ -28,9 +28,6 @@ const (
 	// maxAuditPolicyDoc caps the policy document copied into an
 	// AdminAttachUserPolicy intent entry. Its SHA-256 is always complete.
 	maxAuditPolicyDoc = 4096
-	// auditTimeout bounds one audit append; it does not end with the
-	// client's connection, so a client that hangs up cannot skip its entry.
-	auditTimeout = 30 * time.Second
 )
 
 // Outcomes in admin audit entries besides engine's "ok", "denied" and
@@ -44,16 +41,19 @@ var ErrAuditUnavailable = errors.New("adminapi: audit stream unavailable")
 // adminRequest is one request's audit state. Handlers add result details
 // with note.
 type adminRequest struct {
-	id        string
-	source    string
-	r         *http.Request
-	row       *opRow // nil for unrouted requests
-	principal string // access key, once authenticated
-	user      string // IAM user name; "" for root
-	body      []byte
-	target    string // target detail without the policy document
-	doc       string // the (truncated) policy document detail, intent only
-	intentSeq uint64
+	id  string
+	r   *http.Request
+	row *opRow // nil for unrouted requests
+	// g is the gate the request goes through and sc its audit scope; nil
+	// while no engine is attached (recovery, shutdown).
+	g  *gate.Gate
+	sc *gate.Scope
+	// authenticated is set once the signature verified.
+	authenticated bool
+	body          []byte
+	target        string // target detail without the policy document
+	doc           string // the (truncated) policy document detail, intent only
+	intentSeq     uint64
 	// err is the error answered, if any.
 	err error
 	// notes are result details added by the handler (guarded by the
@@ -61,6 +61,14 @@ type adminRequest struct {
 	notes []string
 	// resultDone is set once the result entry was attempted.
 	resultDone bool
+}
+
+// setCaller records the authenticated caller in the audit scope.
+func (rq *adminRequest) setCaller(c gate.Caller) {
+	rq.authenticated = true
+	if rq.sc != nil {
+		rq.sc.SetCaller(c)
+	}
 }
 
 // adminRequestKey is the context key of a request's *adminRequest.
@@ -92,34 +100,9 @@ func (rq *adminRequest) operation() string {
 	return "AdminRequest"
 }
 
-func (rq *adminRequest) principalText() string {
-	if rq.user != "" {
-		return rq.principal + " (" + rq.user + ")"
-	}
-	return rq.principal
-}
-
-func (rq *adminRequest) entry(outcome string, status int) engine.AuditEntry {
-	return engine.AuditEntry{
-		RequestID: rq.id, Principal: rq.principalText(), Source: rq.source, Operation: rq.operation(),
-		Bucket: truncate(rq.r.PathValue("name"), maxAuditField), Outcome: outcome, Status: status,
-	}
-}
-
-// appendAudit writes ent to the attached engine's audit stream.
-func (a *API) appendAudit(rq *adminRequest, ent engine.AuditEntry) (engine.AuditEntry, error) {
-	var got engine.AuditEntry
-	err := a.withEngine(func(eng *engine.Engine) (err error) {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(rq.r.Context()), auditTimeout)
-		defer cancel()
-		got, err = eng.Audit(ctx, ent)
-		return err
-	})
-	return got, err
-}
-
 // deny answers a refused request (authentication or authorisation) after
-// writing its "denied" entry.
+// writing its "denied" entry through the gate (which bounds the entries of
+// unauthenticated refusals per source).
 func (a *API) deny(w http.ResponseWriter, rq *adminRequest, err error) {
 	code, status := adminErrorOf(err)
 	parts := []string{}
@@ -128,23 +111,19 @@ func (a *API) deny(w http.ResponseWriter, rq *adminRequest, err error) {
 	} else {
 		parts = append(parts, kv("method", truncate(rq.r.Method, 16)), kv("path", truncate(rq.r.URL.Path, maxAuditField)))
 	}
-	if rq.principal == "" {
+	if !rq.authenticated {
 		if ak := claimedAccessKey(rq.r); ak != "" {
 			parts = append(parts, kv("claimed_key", truncate(ak, 128)))
 		}
 	}
 	parts = append(parts, kv("code", code), kv("reason", truncate(err.Error(), maxAuditField)))
-	ent := rq.entry("denied", status)
-	ent.Detail = joinDetail(parts...)
-	if _, aerr := a.appendAudit(rq, ent); aerr != nil {
-		if errors.Is(aerr, errNotReady) {
-			// Recovery: no stream to write to; refusing is safe.
-			a.log.Warn("admin: denied request not audited (no engine attached)", "request_id", rq.id,
-				"operation", ent.Operation, "principal", ent.Principal, "source", ent.Source, "code", code)
-		} else {
-			a.log.Error("admin: audit append failed for a denied request", "request_id", rq.id, "err", aerr)
-			err = fmt.Errorf("%w: the request was denied (%s) and the denial could not be recorded: %v", ErrAuditUnavailable, code, aerr)
-		}
+	if rq.sc == nil {
+		// Recovery: no stream to write to; refusing is safe.
+		a.log.Warn("admin: denied request not audited (no engine attached)", "request_id", rq.id,
+			"operation", rq.operation(), "source", remoteHost(rq.r.RemoteAddr), "code", code)
+	} else if aerr := rq.sc.Finish(rq.r.Context(), gate.Result{Status: status, Err: err, Detail: joinDetail(parts...)}); aerr != nil {
+		a.log.Error("admin: audit append failed for a denied request", "request_id", rq.id, "err", aerr)
+		err = fmt.Errorf("%w: the request was denied (%s) and the denial could not be recorded: %v", ErrAuditUnavailable, code, aerr)
 	}
 	a.writeError(w, rq.r, err)
 }
@@ -152,14 +131,11 @@ func (a *API) deny(w http.ResponseWriter, rq *adminRequest, err error) {
 // recordIntent writes a mutating request's intent entry. On error nothing
 // may change.
 func (a *API) recordIntent(rq *adminRequest) error {
-	ent := rq.entry(outcomeIntent, 0)
-	ent.Detail = joinDetail(rq.target, rq.doc)
-	got, err := a.appendAudit(rq, ent)
+	if rq.sc == nil {
+		return errNotReady
+	}
+	got, err := rq.sc.Intent(rq.r.Context(), engine.AuditEntry{Outcome: outcomeIntent, Detail: joinDetail(rq.target, rq.doc)})
 	if err != nil {
-		if errors.Is(err, errNotReady) {
-			return err
-		}
-		a.log.Error("admin: audit append failed; request refused", "request_id", rq.id, "operation", ent.Operation, "err", err)
 		return fmt.Errorf("%w: nothing was changed: %v", ErrAuditUnavailable, err)
 	}
 	rq.intentSeq = got.Seq
@@ -167,15 +143,11 @@ func (a *API) recordIntent(rq *adminRequest) error {
 }
 
 // recordResult writes an audited request's result entry for status (0: no
-// response was sent).
+// response was sent) through the request's gate scope.
 func (a *API) recordResult(rq *adminRequest, status int) error {
 	rq.resultDone = true
-	outcome := "ok"
-	switch {
-	case status == http.StatusForbidden:
-		outcome = "denied"
-	case rq.err != nil || status >= 300 || status == 0:
-		outcome = "error"
+	if rq.sc == nil {
+		return errNotReady
 	}
 	parts := append([]string{rq.target}, rq.notes...)
 	if rq.intentSeq > 0 {
@@ -185,10 +157,7 @@ func (a *API) recordResult(rq *adminRequest, status int) error {
 		code, _ := adminErrorOf(rq.err)
 		parts = append(parts, kv("code", code), kv("error", truncate(rq.err.Error(), maxAuditField)))
 	}
-	ent := rq.entry(outcome, status)
-	ent.Detail = joinDetail(parts...)
-	_, err := a.appendAudit(rq, ent)
-	return err
+	return rq.sc.Finish(rq.r.Context(), gate.Result{Status: status, Err: rq.err, Detail: joinDetail(parts...)})
 }
 
 // auditedWriter writes the request's result entry when the response

@@ -120,6 +120,33 @@ func (s *Scope) Record(ctx context.Context, ent engine.AuditEntry) error {
 	return s.write(ctx, ent)
 }
 
+// Intent writes the entry of a change the request is about to make whose
+// effect the engine does not record itself (the admin API's identity
+// changes, compactions, checkpoints): ent's Outcome (e.g. "intent") and
+// Detail are the door's; request id, principal, source, operation and
+// bucket are filled in as by Record. It returns the entry written, once it
+// is durable and anchored; on error (wrapping engine.ErrAuditFailed or
+// engine.ErrFailed) the change must not be made. An intent entry is not a
+// recorded effect: Finish still writes the request's result entry.
+func (s *Scope) Intent(ctx context.Context, ent engine.AuditEntry) (engine.AuditEntry, error) {
+	b := s.es.Base
+	ent.RequestID, ent.Principal, ent.Source = b.RequestID, b.Principal, b.Source
+	if ent.Operation == "" {
+		ent.Operation = b.Operation
+	}
+	if ent.Bucket == "" {
+		ent.Bucket = b.Bucket
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
+	got, err := s.g.eng.Audit(ctx, ent) // not in s.es: it records no effect
+	if err != nil {
+		s.g.log.Error("gate: audit append failed; refusing the change", "request_id", ent.RequestID, "op", ent.Operation, "err", err)
+		return engine.AuditEntry{}, fmt.Errorf("gate: audit %s: %w", ent.Operation, err)
+	}
+	return got, nil
+}
+
 // Result is how a request ended, for Finish.
 type Result struct {
 	// Status is the HTTP status about to be sent.
@@ -128,6 +155,9 @@ type Result struct {
 	Err error
 	// VersionID is the version the answer names, if any.
 	VersionID string
+	// Detail, if set, is the entry's detail (the door's description of
+	// the target and outcome); otherwise the detail is Err's text.
+	Detail string
 }
 
 // Finish writes the request's own audit entry, before the door sends the
@@ -152,7 +182,9 @@ func (s *Scope) Finish(ctx context.Context, res Result) error {
 	}
 	ent := s.es.Base
 	ent.Outcome, ent.Status = outcome, res.Status
-	if res.Err != nil {
+	if res.Detail != "" {
+		ent.Detail = res.Detail
+	} else if res.Err != nil {
 		ent.Detail = res.Err.Error()
 	}
 	if res.VersionID != "" && ent.VersionID == "" {

@@ -1,11 +1,14 @@
 // Package gate is the one door every entry point goes through: the S3 API
-// (package s3api), the web console (package console) and the admin API.
+// (package s3api), the web console (package console) and the admin API
+// (package adminapi). The server makes one Gate and hands it to all three.
 // It holds the three decisions the doors used to make each on their own,
 // and that disagreed:
 //
-//   - Ops: one table with one row per operation — its IAM action, the
-//     action when a version is named, whether it mutates, whether it is
-//     lock-related, whether it is audited.
+//   - Ops: one table with one row per operation of every door — its IAM
+//     action, the action when a version is named, whether it mutates,
+//     whether it is lock-related, whether it is audited. The admin API's
+//     rows are in it too; their actions are "admin:<METHOD>/<route>"
+//     (AdminAction), from which package adminapi routes.
 //   - Gate.Allowed: one authorization call. It evaluates the caller's
 //     identity policies and the bucket policy with the condition keys
 //     every request has (aws:CurrentTime, aws:EpochTime and the
@@ -27,9 +30,17 @@
 //     anchored in the WAL before the client hears the answer. When the
 //     entry cannot be written Finish returns an error wrapping
 //     engine.ErrAuditFailed and the door answers 503 instead.
+//     The admin API records its operations (identity changes,
+//     compactions, checkpoints, audit reads) as a pair instead: an
+//     intent entry with Scope.Intent before a change is made, and the
+//     result entry, with the door's detail (Result.Detail), from Finish.
+//     It does not pass Scope.Context to the engine, so Finish is not
+//     suppressed by entries the engine would derive from, say, a
+//     compaction's records.
 //
-// Unauthenticated requests are the only ones anyone can send, so what they
-// may write is bounded: every field is truncated by the engine (see
+// Unauthenticated requests, at any of the doors, are the only ones anyone
+// can send, so what they may write is bounded (one limiter per Gate, shared
+// by the doors): every field is truncated by the engine (see
 // engine.AuditMaxKey), and per source address only the first
 // Config.AnonymousBurst refusals per Config.AnonymousInterval are written
 // one by one; the rest are counted into one AnonymousDenialsSummarized

@@ -95,6 +95,9 @@ func (g *Gate) Op(name string) Op {
 	return unknownOp(name)
 }
 
+// Engine returns the store the gate judges and audits for.
+func (g *Gate) Engine() *engine.Engine { return g.eng }
+
 // Now is the time every decision is judged at: the engine's clock
 // (max(clock, persisted high-water mark)), the same one the lock rules use.
 func (g *Gate) Now() time.Time { return g.eng.Now() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +19,11 @@ func TestOpTable(t *testing.T) {
 	for _, o := range Ops() {
 		require.False(t, seen[o.Name], "duplicate row %s", o.Name)
 		seen[o.Name] = true
-		require.Equal(t, o.Mutating, o.Audited, o.Name)
+		if strings.HasPrefix(o.Action, AdminActionPrefix) {
+			require.True(t, !o.Mutating || o.Audited, "admin op %s mutates but is not audited", o.Name)
+		} else {
+			require.Equal(t, o.Mutating, o.Audited, o.Name)
+		}
 		if o.Name != OpConsoleRead {
 			require.NotEmpty(t, o.Action, "%s has no IAM action", o.Name)
 			require.NotEmpty(t, o.VersionedAction, o.Name)
@@ -29,6 +34,11 @@ func TestOpTable(t *testing.T) {
 	require.Equal(t, "s3:GetObject", g.Op("GetObject").ActionFor(false))
 	require.True(t, g.Op("PutObjectRetention").LockRelated)
 	require.False(t, g.Op("GetObject").Audited)
+	// The admin API's rows are in the same table.
+	require.Equal(t, "admin:PUT/users/{user}/policies/{policy}", g.Op("AdminAttachUserPolicy").Action)
+	require.True(t, g.Op("AdminAttachUserPolicy").Mutating)
+	require.True(t, g.Op("AdminReadAudit").Audited, "audit reads are on record")
+	require.False(t, g.Op("AdminGetStats").Audited)
 	unknown := g.Op("SomethingNew")
 	require.True(t, unknown.Audited && unknown.Mutating, "unknown operations are audited")
 	require.Empty(t, unknown.Action, "unknown operations have no IAM action (refused for users)")
@@ -113,4 +123,35 @@ func TestFinishRecordsOnlyWhatNeedsRecording(t *testing.T) {
 	})
 	require.Len(t, got, 1)
 	require.Equal(t, engine.AuditError, got[0].Outcome)
+}
+
+// TestIntentThenResult: the admin door's intent entry is written before
+// the change and does not count as a recorded effect, so Finish still
+// writes the result entry, with the door's detail.
+func TestIntentThenResult(t *testing.T) {
+	ctx := context.Background()
+	eng, err := engine.Open(ctx, engine.Options{FS: vfs.NewMem(), Dir: "/data", CompactionInterval: -1})
+	require.NoError(t, err)
+	defer eng.Close()
+	g, err := New(Config{Engine: eng})
+	require.NoError(t, err)
+	sc := g.Begin(DoorAdmin, "req", "192.0.2.1")
+	sc.SetCaller(Caller{Authenticated: true, AccessKey: "AK"})
+	sc.SetOp("AdminCreateUser")
+	intent, err := sc.Intent(ctx, engine.AuditEntry{Outcome: "intent", Detail: "user=alice"})
+	require.NoError(t, err)
+	require.NotZero(t, intent.Seq)
+	require.NoError(t, sc.Finish(ctx, Result{Status: http.StatusOK, Detail: "user=alice intent_seq=1"}))
+	var got []engine.AuditEntry
+	require.NoError(t, eng.AuditEntries(ctx, 1, func(a engine.AuditEntry) error { got = append(got, a); return nil }))
+	require.Len(t, got, 2)
+	for _, e := range got {
+		require.Equal(t, "AdminCreateUser", e.Operation)
+		require.Equal(t, "admin:192.0.2.1", e.Source)
+		require.Equal(t, "AK", e.Principal)
+		require.Equal(t, "req", e.RequestID)
+	}
+	require.Equal(t, "intent", got[0].Outcome)
+	require.Equal(t, engine.AuditOK, got[1].Outcome)
+	require.Equal(t, "user=alice intent_seq=1", got[1].Detail)
 }

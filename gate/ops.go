@@ -92,7 +92,62 @@ func opRows() []opRow {
 	}
 }
 
-// Ops returns the operation table, one row per operation.
+// AdminActionPrefix starts the IAM action of every admin API operation.
+const AdminActionPrefix = "admin:"
+
+// AdminAction names the IAM action of the admin API route pattern (below
+// /admin/v1/) for method: "admin:<METHOD>/<route>", e.g. "admin:GET/stats".
+func AdminAction(method, route string) string {
+	return AdminActionPrefix + method + "/" + route
+}
+
+// adminRow is a row of the admin API's part of the table.
+type adminRow struct {
+	method, route, name string
+	mutating, audited   bool
+}
+
+// adminRows lists the admin API's operations, in documentation order.
+// Package adminapi routes by them (method and route come back from the
+// action, see AdminAction). Every mutating operation is audited; a few
+// reads are too, because who read or checked what is on record.
+func adminRows() []adminRow {
+	const get, put, post, del = "GET", "PUT", "POST", "DELETE"
+	return []adminRow{
+		{get, "buckets", "AdminListBuckets", false, false},
+		{get, "buckets/{name}", "AdminGetBucket", false, false},
+		{get, "stats", "AdminGetStats", false, false},
+		{get, "segments", "AdminListSegments", false, false},
+		{post, "compact", "AdminCompact", true, true},
+		// Verify only reads, but who checked the store when is on record.
+		{post, "verify", "AdminVerify", false, true},
+		// Who read or checked the audit log is audit-relevant.
+		{get, "audit", "AdminReadAudit", false, true},
+		{get, "audit/verify", "AdminVerifyAudit", false, true},
+		{get, "users", "AdminListUsers", false, false},
+		{put, "users/{user}", "AdminCreateUser", true, true},
+		{get, "users/{user}", "AdminGetUser", false, false},
+		{del, "users/{user}", "AdminDeleteUser", true, true},
+		{get, "users/{user}/keys", "AdminListAccessKeys", false, false},
+		{post, "users/{user}/keys", "AdminCreateAccessKey", true, true},
+		{del, "users/{user}/keys/{key}", "AdminDeleteAccessKey", true, true},
+		{post, "users/{user}/keys/{key}/disable", "AdminDisableAccessKey", true, true},
+		{post, "users/{user}/keys/{key}/enable", "AdminEnableAccessKey", true, true},
+		{get, "users/{user}/policies", "AdminListUserPolicies", false, false},
+		{put, "users/{user}/policies/{policy}", "AdminAttachUserPolicy", true, true},
+		{get, "users/{user}/policies/{policy}", "AdminGetUserPolicy", false, false},
+		{del, "users/{user}/policies/{policy}", "AdminDetachUserPolicy", true, true},
+		{get, "clock", "AdminGetClock", false, false},
+		// A checkpoint retires WAL files to the archive: on record.
+		{post, "checkpoint", "AdminCheckpoint", true, true},
+		{get, "checkpoints", "AdminListCheckpoints", false, false},
+		{post, "wal-archive/delete", "AdminDeleteWALArchive", true, true},
+	}
+}
+
+// Ops returns the operation table, one row per operation of every door:
+// the S3 API's, the console's and the admin API's (whose actions are
+// AdminAction's). The slice is the caller's.
 func Ops() []Op {
 	rows := opRows()
 	out := make([]Op, 0, len(rows))
@@ -101,6 +156,10 @@ func Ops() []Op {
 			Name: r.name, Action: iam.ActionFor(r.name, false), VersionedAction: iam.ActionFor(r.name, true),
 			Mutating: r.mutating, LockRelated: r.locking, Audited: r.mutating,
 		})
+	}
+	for _, r := range adminRows() {
+		a := AdminAction(r.method, r.route)
+		out = append(out, Op{Name: r.name, Action: a, VersionedAction: a, Mutating: r.mutating, Audited: r.audited})
 	}
 	return out
 }

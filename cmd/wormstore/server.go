@@ -198,8 +198,9 @@ func (c *serverCmd) Run(env *runEnv) error {
 	if err != nil {
 		return err
 	}
-	// One door for the S3 API and the console: authorization on the
-	// engine's clock and the audit writer.
+	// One door for the S3 API, the console and the admin API:
+	// authorization on the engine's clock, the op table and the audit
+	// writer (with one anonymous-refusal limiter).
 	door, err := gate.New(gate.Config{Engine: eng, Logger: log})
 	if err != nil {
 		return err
@@ -219,7 +220,7 @@ func (c *serverCmd) Run(env *runEnv) error {
 	}
 	m.registerEngine(eng)
 	m.registerClock(eng)
-	api.Attach(eng)
+	api.AttachGate(door)
 	api.AttachIdentityStore(ids) // users allowed admin actions may now sign in
 	defer api.Detach()           // before eng.Close: ends admin operations first
 	srv := newHTTPServer(m.instrument(h), c.limits(), log)

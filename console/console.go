@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/gate"
@@ -242,7 +243,7 @@ func (c *Console) auth(h func(http.ResponseWriter, *http.Request, *session)) htt
 		// entry, if it needs one (an action, or a refusal), is written
 		// before the response, and an action the engine carries out is
 		// recorded by the engine itself in the same commit.
-		sc := c.gate.Begin(gate.DoorConsole, strings.ToUpper(randomToken()[:16]), clientIP(r))
+		sc := c.gate.Begin(gate.DoorConsole, newRequestID(), clientIP(r))
 		sc.SetCaller(*c.caller(r, s.who))
 		sc.SetOp(consoleOp(r))
 		r = r.WithContext(sc.Context(r.Context()))
@@ -468,21 +469,76 @@ func (c *Console) renderSignin(w http.ResponseWriter, r *http.Request, status in
 	})
 }
 
+// Sign-in refusal reasons, as the audit entry's detail names them.
+const (
+	reasonBadCredentials = "bad credentials"
+	reasonRateLimited    = "rate limited"
+	reasonCSRF           = "CSRF"
+)
+
+// maxClaimedKey bounds the access key an unauthenticated sign-in attempt
+// claims, as written into its audit entry (AWS access keys are at most 128
+// characters).
+const maxClaimedKey = 128
+
+// claimedKey is the access key a sign-in form claims, cut at a UTF-8
+// boundary to maxClaimedKey bytes and marked when cut.
+func claimedKey(ak string) string {
+	if len(ak) <= maxClaimedKey {
+		return ak
+	}
+	n := maxClaimedKey
+	for n > 0 && !utf8.RuneStart(ak[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s…[truncated %d bytes]", ak[:n], len(ak)-n)
+}
+
+// newRequestID names one console request in the audit stream.
+func newRequestID() string { return strings.ToUpper(randomToken()[:16]) }
+
+// auditUnavailable answers the 503 page of a sign-in or sign-out whose
+// audit entry could not be written.
+func (c *Console) auditUnavailable(w http.ResponseWriter, r *http.Request, msg string, err error) {
+	c.log.Error("console: audit append failed", "client", clientIP(r), "path", r.URL.Path, "err", err)
+	c.fail(w, r, nil, http.StatusServiceUnavailable, msg)
+}
+
+// signin checks a sign-in form. Every attempt is an authentication
+// decision and goes through the gate: a success is recorded with the
+// signed-in principal, a refusal (expired form, rate limit, wrong key or
+// secret) as denied with the claimed access key — never the secret — and
+// shares the gate's limiter of unauthenticated refusals, so a brute-force
+// run cannot fill the audit disk. The entry is written before the answer;
+// if that fails, the sign-in is refused with a 503 page and no session is
+// made.
 func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	ip := clientIP(r)
+	sc := c.gate.Begin(gate.DoorConsole, newRequestID(), ip)
+	sc.SetOp(gate.OpConsoleSignIn)
+	ak := strings.TrimSpace(r.PostFormValue("access_key"))
+	sc.SetCaller(gate.Caller{AccessKey: claimedKey(ak), SourceIP: ip, SecureTransport: r.TLS != nil})
+	refuse := func(status int, reason, msg string) {
+		if err := sc.Finish(r.Context(), gate.Result{Status: status, Denied: true, Detail: "reason=" + reason}); err != nil {
+			c.auditUnavailable(w, r, "This sign-in could not be recorded in the audit log, so it was refused. The server needs attention.", err)
+			return
+		}
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "60")
+		}
+		c.renderSignin(w, r, status, msg)
+	}
 	ck, err := r.Cookie(signinCookie)
 	if err != nil || ck.Value == "" || !equalStrings(ck.Value, r.PostFormValue("csrf")) {
-		c.renderSignin(w, r, http.StatusForbidden, "The sign-in form expired (or cookies are blocked). Please try again.")
+		refuse(http.StatusForbidden, reasonCSRF, "The sign-in form expired (or cookies are blocked). Please try again.")
 		return
 	}
-	ip := clientIP(r)
 	if c.tooManyFailures(ip) {
 		c.log.Warn("console sign-in rate limited", "client", ip)
-		w.Header().Set("Retry-After", "60")
-		c.renderSignin(w, r, http.StatusTooManyRequests, "Too many failed sign-ins from your address. Wait a minute, then try again.")
+		refuse(http.StatusTooManyRequests, reasonRateLimited, "Too many failed sign-ins from your address. Wait a minute, then try again.")
 		return
 	}
-	ak := strings.TrimSpace(r.PostFormValue("access_key"))
 	sk := r.PostFormValue("secret_key")
 	secret, ok := c.cfg.Credentials.Lookup(ak)
 	if !ok {
@@ -491,17 +547,22 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	if !equalStrings(secret, sk) || !ok || ak == "" {
 		c.recordFailure(ip)
 		c.log.Info("console sign-in failed", "client", ip)
-		c.renderSignin(w, r, http.StatusUnauthorized, "Wrong access key or secret key.")
+		refuse(http.StatusUnauthorized, reasonBadCredentials, "Wrong access key or secret key.")
 		return
 	}
 	who := principal{AccessKey: ak, Root: true}
 	if c.cfg.Principals != nil {
 		p, ok := c.cfg.Principals.Principal(ak)
 		if !ok { // disabled or deleted meanwhile
-			c.renderSignin(w, r, http.StatusUnauthorized, "Wrong access key or secret key.")
+			refuse(http.StatusUnauthorized, reasonBadCredentials, "Wrong access key or secret key.")
 			return
 		}
 		who = principal{AccessKey: ak, Root: p.Root, User: p.User}
+	}
+	sc.SetCaller(*c.caller(r, who))
+	if err := sc.Finish(r.Context(), gate.Result{Status: http.StatusSeeOther}); err != nil {
+		c.auditUnavailable(w, r, "This sign-in could not be recorded in the audit log, so it was refused. The server needs attention.", err)
+		return
 	}
 	s := c.newSession(who)
 	c.setCookie(w, signinCookie, "", -1)
@@ -510,18 +571,38 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
+// signout ends the session. A sign-out with a session is audited (a
+// refused one, failing the CSRF check, as denied); one without a session
+// decides nothing and writes nothing. The session ends before its entry is
+// written — ending access is always safe — and if the entry cannot be
+// written the answer is a 503 page saying so.
 func (c *Console) signout(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if s := c.lookupSession(r); s != nil {
-		if !equalStrings(r.PostFormValue("csrf"), s.csrf) {
-			c.fail(w, r, s, http.StatusForbidden, "This form has expired or did not come from the console (CSRF check failed). Reload the page and try again.")
+	s := c.lookupSession(r)
+	if s == nil {
+		c.setCookie(w, sessionCookie, "", -1)
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return
+	}
+	sc := c.gate.Begin(gate.DoorConsole, newRequestID(), clientIP(r))
+	sc.SetOp(gate.OpConsoleSignOut)
+	sc.SetCaller(*c.caller(r, s.who))
+	if !equalStrings(r.PostFormValue("csrf"), s.csrf) {
+		if err := sc.Finish(r.Context(), gate.Result{Status: http.StatusForbidden, Detail: "reason=" + reasonCSRF}); err != nil {
+			c.auditUnavailable(w, r, "This sign-out could not be recorded in the audit log. The server needs attention.", err)
 			return
 		}
-		c.mu.Lock()
-		delete(c.sessions, s.id)
-		c.mu.Unlock()
+		c.fail(w, r, s, http.StatusForbidden, "This form has expired or did not come from the console (CSRF check failed). Reload the page and try again.")
+		return
 	}
+	c.mu.Lock()
+	delete(c.sessions, s.id)
+	c.mu.Unlock()
 	c.setCookie(w, sessionCookie, "", -1)
+	if err := sc.Finish(r.Context(), gate.Result{Status: http.StatusSeeOther}); err != nil {
+		c.auditUnavailable(w, r, "You are signed out, but the sign-out could not be recorded in the audit log. The server needs attention.", err)
+		return
+	}
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 

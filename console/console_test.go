@@ -341,19 +341,20 @@ func TestProtectedVersionDeleteShowsReason(t *testing.T) {
 	// The console names actions by the S3 operation they perform, as the
 	// S3 API does (one door, one vocabulary).
 	require.Equal(t, []string{
+		"console:SignIn ok",
 		"DeleteObject denied",
 		"DeleteObject ok",
 		"PutObjectLegalHold ok",
 		"DeleteObject denied",
 	}, summary)
-	require.True(t, got[2].NewLock.LegalHold)
-	require.False(t, got[2].OldLock.LegalHold)
-	require.Equal(t, info.VersionID, got[2].VersionID)
+	require.True(t, got[3].NewLock.LegalHold)
+	require.False(t, got[3].OldLock.LegalHold)
+	require.Equal(t, info.VersionID, got[3].VersionID)
 
 	// The overview shows the chain status and the lock event.
 	w = b.do("GET", "/", nil, nil)
 	require.Equal(t, http.StatusOK, w.Code)
-	require.Contains(t, text(w), "Audit chain verified: 4 entries")
+	require.Contains(t, text(w), "Audit chain verified: 5 entries")
 	require.Contains(t, text(w), "PutObjectLegalHold")
 }
 

@@ -158,6 +158,9 @@ type Result struct {
 	// Detail, if set, is the entry's detail (the door's description of
 	// the target and outcome); otherwise the detail is Err's text.
 	Detail string
+	// Denied marks the answer as a refusal whatever its status (a failed
+	// sign-in answered 401 or 429): the entry's outcome is "denied".
+	Denied bool
 }
 
 // Finish writes the request's own audit entry, before the door sends the
@@ -174,6 +177,9 @@ func (s *Scope) Finish(ctx context.Context, res Result) error {
 	}
 	s.done = true
 	outcome := Outcome(res.Status, res.Err)
+	if res.Denied {
+		outcome = engine.AuditDenied
+	}
 	if outcome != engine.AuditDenied && !s.op.Audited {
 		return nil
 	}

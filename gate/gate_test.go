@@ -19,12 +19,16 @@ func TestOpTable(t *testing.T) {
 	for _, o := range Ops() {
 		require.False(t, seen[o.Name], "duplicate row %s", o.Name)
 		seen[o.Name] = true
-		if strings.HasPrefix(o.Action, AdminActionPrefix) {
+		consoleAuth := o.Name == OpConsoleSignIn || o.Name == OpConsoleSignOut
+		switch {
+		case strings.HasPrefix(o.Action, AdminActionPrefix):
 			require.True(t, !o.Mutating || o.Audited, "admin op %s mutates but is not audited", o.Name)
-		} else {
+		case consoleAuth:
+			require.True(t, o.Audited && !o.Mutating, "%s: authentication decisions are audited", o.Name)
+		default:
 			require.Equal(t, o.Mutating, o.Audited, o.Name)
 		}
-		if o.Name != OpConsoleRead {
+		if o.Name != OpConsoleRead && !consoleAuth {
 			require.NotEmpty(t, o.Action, "%s has no IAM action", o.Name)
 			require.NotEmpty(t, o.VersionedAction, o.Name)
 		}

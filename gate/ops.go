@@ -9,6 +9,14 @@ import (
 // OpConsoleRead is the operation of console pages that only show things.
 const OpConsoleRead = "console:Read"
 
+// The console's authentication decisions: every sign-in attempt and every
+// sign-out is audited (they change no stored state, so they are not
+// mutating; no IAM action applies).
+const (
+	OpConsoleSignIn  = "console:SignIn"
+	OpConsoleSignOut = "console:SignOut"
+)
+
 // Op describes one operation a door can perform.
 type Op struct {
 	// Name is the operation's API name ("PutObjectRetention"), or a door's
@@ -160,6 +168,9 @@ func Ops() []Op {
 	for _, r := range adminRows() {
 		a := AdminAction(r.method, r.route)
 		out = append(out, Op{Name: r.name, Action: a, VersionedAction: a, Mutating: r.mutating, Audited: r.audited})
+	}
+	for _, name := range []string{OpConsoleSignIn, OpConsoleSignOut} {
+		out = append(out, Op{Name: name, Audited: true})
 	}
 	return out
 }

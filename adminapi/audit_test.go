@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/wormstore/wormstore/adminapi"
+	"github.com/wormstore/wormstore/adminapi/adminapitest"
 	"github.com/wormstore/wormstore/engine"
 )
 
@@ -72,7 +73,7 @@ func TestAdminAPIAudit(t *testing.T) {
 			n := at.eng.AuditLastSeq()
 			st, _, b := at.call(t, http.MethodGet, "audit", tc.q)
 			require.Equal(t, http.StatusOK, st, "%s", b)
-			got := auditSeqs(decodeAuditLines(t, b))
+			got := auditSeqs(adminapitest.DecodeAuditLines(t, b))
 			require.Equal(t, tc.want(n), got)
 		})
 	}
@@ -80,7 +81,7 @@ func TestAdminAPIAudit(t *testing.T) {
 	// Entries carry the engine's JSON field names and chain.
 	_, _, b = at.call(t, http.MethodGet, "audit", url.Values{"limit": {"4"}})
 	require.Contains(t, string(b), `"operation":"PutObject"`)
-	es := decodeAuditLines(t, b)
+	es := adminapitest.DecodeAuditLines(t, b)
 	require.Equal(t, es[2].Hash, es[3].Prev)
 
 	n := at.eng.AuditLastSeq()

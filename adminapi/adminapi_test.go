@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -29,11 +28,7 @@ type verifyLine struct {
 
 func (at *adminTest) put(t *testing.T, bucket, key string, n int, seed byte) {
 	t.Helper()
-	// Random, so that segments hold about n bytes (blocks are compressed).
-	data := make([]byte, n)
-	rand.NewChaCha8([32]byte{seed}).Read(data)
-	_, err := at.eng.PutObject(context.Background(), bucket, key, bytes.NewReader(data), engine.PutOptions{Size: int64(n)})
-	require.NoError(t, err)
+	adminapitest.PutRandom(t, at.eng, bucket, key, n, seed)
 }
 
 func TestAdminAPIAuthAndRouting(t *testing.T) {

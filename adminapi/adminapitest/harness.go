@@ -3,8 +3,10 @@ package adminapitest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -47,4 +49,34 @@ func CorruptFirstSegment(t testing.TB, eng *engine.Engine, fs vfs.FS, dir string
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	return infos[0]
+}
+
+// PutRandom writes n seeded random bytes to bucket/key on eng. Random, so
+// that segments hold about n bytes (blocks are compressed).
+func PutRandom(t testing.TB, eng *engine.Engine, bucket, key string, n int, seed byte) {
+	t.Helper()
+	data := make([]byte, n)
+	rand.NewChaCha8([32]byte{seed}).Read(data)
+	_, err := eng.PutObject(context.Background(), bucket, key, bytes.NewReader(data), engine.PutOptions{Size: int64(n)})
+	require.NoError(t, err)
+}
+
+// AppendAudit appends n audit entries (PutObject of b/k0…) to eng.
+func AppendAudit(t testing.TB, eng *engine.Engine, n int) {
+	t.Helper()
+	for i := range n {
+		_, err := eng.Audit(context.Background(), engine.AuditEntry{
+			Operation: "PutObject", Bucket: "b", Key: fmt.Sprintf("k%d", i), Outcome: "ok", Principal: "root",
+		})
+		require.NoError(t, err)
+	}
+}
+
+// AuditSeqs returns the sequence numbers of es.
+func AuditSeqs(es []engine.AuditEntry) []uint64 {
+	out := make([]uint64, len(es))
+	for i, e := range es {
+		out[i] = e.Seq
+	}
+	return out
 }

@@ -67,12 +67,12 @@ func TestAdminCLIAudit(t *testing.T) {
 	n := last()
 	out, _, err = runAdmin(t, append(base, "audit", "tail", "-n", "2")...)
 	require.NoError(t, err)
-	require.Equal(t, []uint64{n - 1, n}, auditSeqs(adminapitest.DecodeAuditLines(t, []byte(out))))
+	require.Equal(t, []uint64{n - 1, n}, adminapitest.AuditSeqs(adminapitest.DecodeAuditLines(t, []byte(out))))
 
 	n = last()
 	out, _, err = runAdmin(t, append(base, "audit", "export", "--from", "20")...)
 	require.NoError(t, err)
-	require.Equal(t, seqRange(20, n), auditSeqs(adminapitest.DecodeAuditLines(t, []byte(out))))
+	require.Equal(t, seqRange(20, n), adminapitest.AuditSeqs(adminapitest.DecodeAuditLines(t, []byte(out))))
 
 	file := filepath.Join(t.TempDir(), "audit.jsonl")
 	n = last()

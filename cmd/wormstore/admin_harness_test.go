@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -69,29 +68,13 @@ func newAdminTest(t *testing.T, corrupt *bool) *adminTest {
 
 func (at *adminTest) put(t *testing.T, bucket, key string, n int, seed byte) {
 	t.Helper()
-	data := make([]byte, n)
-	rand.NewChaCha8([32]byte{seed}).Read(data)
-	_, err := at.eng.PutObject(context.Background(), bucket, key, bytes.NewReader(data), engine.PutOptions{Size: int64(n)})
-	require.NoError(t, err)
+	adminapitest.PutRandom(t, at.eng, bucket, key, n, seed)
 }
 
 // appendAudit appends n audit entries to the test engine.
 func (at *adminTest) appendAudit(t *testing.T, n int) {
 	t.Helper()
-	for i := range n {
-		_, err := at.eng.Audit(context.Background(), engine.AuditEntry{
-			Operation: "PutObject", Bucket: "b", Key: fmt.Sprintf("k%d", i), Outcome: "ok", Principal: "root",
-		})
-		require.NoError(t, err)
-	}
-}
-
-func auditSeqs(es []engine.AuditEntry) []uint64 {
-	out := make([]uint64, len(es))
-	for i, e := range es {
-		out[i] = e.Seq
-	}
-	return out
+	adminapitest.AppendAudit(t, at.eng, n)
 }
 
 // TestAdminHandlerServesAPI: the admin listener serves the API next to

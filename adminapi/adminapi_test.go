@@ -6,17 +6,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/stretchr/testify/require"
 	"github.com/wormstore/wormstore/adminapi"
+	"github.com/wormstore/wormstore/adminapi/adminapitest"
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 )
@@ -30,11 +28,7 @@ type verifyLine struct {
 
 func (at *adminTest) put(t *testing.T, bucket, key string, n int, seed byte) {
 	t.Helper()
-	// Random, so that segments hold about n bytes (blocks are compressed).
-	data := make([]byte, n)
-	rand.NewChaCha8([32]byte{seed}).Read(data)
-	_, err := at.eng.PutObject(context.Background(), bucket, key, bytes.NewReader(data), engine.PutOptions{Size: int64(n)})
-	require.NoError(t, err)
+	adminapitest.PutRandom(t, at.eng, bucket, key, n, seed)
 }
 
 func TestAdminAPIAuthAndRouting(t *testing.T) {
@@ -249,18 +243,7 @@ func TestAdminAPIVerifyStream(t *testing.T) {
 	require.Equal(t, final.Total, last.Report.Bytes)
 
 	// Flip a byte in the middle of the first (sealed) segment's data.
-	infos := at.eng.Segments()
-	require.True(t, infos[0].Sealed)
-	name := filepath.Join("/data/segments", fmt.Sprintf("%016x.seg", infos[0].ID))
-	f, err := at.fs.OpenReadWrite(name, vfs.WriteCategoryUnspecified)
-	require.NoError(t, err, "segment file name")
-	var one [1]byte
-	_, err = f.ReadAt(one[:], 20_000)
-	require.NoError(t, err)
-	one[0] ^= 0xff
-	_, err = f.WriteAt(one[:], 20_000)
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
+	seg := adminapitest.CorruptFirstSegment(t, at.eng, at.fs, "/data", 20_000)
 	corrupt = true
 
 	status, _, body = at.call(t, "POST", "verify", nil)
@@ -271,8 +254,8 @@ func TestAdminAPIVerifyStream(t *testing.T) {
 	require.NotEmpty(t, last.Report.Problems)
 	p := last.Report.Problems[0]
 	require.Equal(t, "segment", p.Kind)
-	require.Equal(t, infos[0].ID, p.Segment)
-	require.Contains(t, p.Message, fmt.Sprintf("%016x", infos[0].ID))
+	require.Equal(t, seg.ID, p.Segment)
+	require.Contains(t, p.Message, fmt.Sprintf("%016x", seg.ID))
 
 }
 

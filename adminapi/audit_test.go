@@ -1,35 +1,20 @@
 package adminapi_test
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"github.com/wormstore/wormstore/adminapi"
-	"github.com/wormstore/wormstore/engine"
+	"github.com/wormstore/wormstore/adminapi/adminapitest"
 )
 
 // appendAudit appends n audit entries to the test engine.
 func (at *adminTest) appendAudit(t *testing.T, n int) {
 	t.Helper()
-	for i := range n {
-		_, err := at.eng.Audit(context.Background(), engine.AuditEntry{
-			Operation: "PutObject", Bucket: "b", Key: fmt.Sprintf("k%d", i), Outcome: "ok", Principal: "root",
-		})
-		require.NoError(t, err)
-	}
-}
-
-func auditSeqs(es []engine.AuditEntry) []uint64 {
-	out := make([]uint64, len(es))
-	for i, e := range es {
-		out[i] = e.Seq
-	}
-	return out
+	adminapitest.AppendAudit(t, at.eng, n)
 }
 
 func TestAdminAPIAudit(t *testing.T) {
@@ -72,7 +57,7 @@ func TestAdminAPIAudit(t *testing.T) {
 			n := at.eng.AuditLastSeq()
 			st, _, b := at.call(t, http.MethodGet, "audit", tc.q)
 			require.Equal(t, http.StatusOK, st, "%s", b)
-			got := auditSeqs(decodeAuditLines(t, b))
+			got := adminapitest.AuditSeqs(adminapitest.DecodeAuditLines(t, b))
 			require.Equal(t, tc.want(n), got)
 		})
 	}
@@ -80,7 +65,7 @@ func TestAdminAPIAudit(t *testing.T) {
 	// Entries carry the engine's JSON field names and chain.
 	_, _, b = at.call(t, http.MethodGet, "audit", url.Values{"limit": {"4"}})
 	require.Contains(t, string(b), `"operation":"PutObject"`)
-	es := decodeAuditLines(t, b)
+	es := adminapitest.DecodeAuditLines(t, b)
 	require.Equal(t, es[2].Hash, es[3].Prev)
 
 	n := at.eng.AuditLastSeq()

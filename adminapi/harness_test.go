@@ -1,7 +1,6 @@
 package adminapi_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -160,19 +159,6 @@ func decodeAPIError(t *testing.T, b []byte) adminapi.ErrorBody {
 	require.NoError(t, json.Unmarshal(b, &e), "body %s", b)
 	require.NotEmpty(t, e.Message)
 	return e
-}
-
-func decodeAuditLines(t *testing.T, b []byte) []engine.AuditEntry {
-	t.Helper()
-	var out []engine.AuditEntry
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var e engine.AuditEntry
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &e), "line %s", sc.Bytes())
-		out = append(out, e)
-	}
-	return out
 }
 
 // auditAll returns the engine's whole audit stream.

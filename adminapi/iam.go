@@ -99,6 +99,21 @@ func (a *API) withIdentities(f func(ids Backend) error) error {
 	return f(a.ids)
 }
 
+// fromIdentities calls f with the identity store of a and returns f's result.
+func fromIdentities[T any](a *API, f func(ids Backend) (T, error)) (T, error) {
+	var v T
+	err := a.withIdentities(func(ids Backend) (err error) {
+		v, err = f(ids)
+		return err
+	})
+	return v, err
+}
+
+// requestedUser returns the user named by the {user} path value of r.
+func (a *API) requestedUser(ctx context.Context, r *http.Request) (User, error) {
+	return fromIdentities(a, func(ids Backend) (User, error) { return ids.GetUser(ctx, r.PathValue("user")) })
+}
+
 // iamRouteKey returns the routing-table key of a users/… path and its path
 // values; ok is false for other paths.
 func iamRouteKey(path string) (key string, vals map[string]string, ok bool) {
@@ -134,11 +149,8 @@ func iamRouteKey(path string) (key string, vals map[string]string, ok bool) {
 func writeAdminOK(w http.ResponseWriter) { writeAdminJSON(w, http.StatusOK, struct{}{}) }
 
 func (a *API) listUsers(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var users []User
-	if err := a.withIdentities(func(ids Backend) (err error) {
-		users, err = ids.ListUsers(ctx)
-		return err
-	}); err != nil {
+	users, err := fromIdentities(a, func(ids Backend) ([]User, error) { return ids.ListUsers(ctx) })
+	if err != nil {
 		return err
 	}
 	if users == nil {
@@ -151,11 +163,8 @@ func (a *API) listUsers(ctx context.Context, w http.ResponseWriter, r *http.Requ
 }
 
 func (a *API) createUser(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var u User
-	if err := a.withIdentities(func(ids Backend) (err error) {
-		u, err = ids.CreateUser(ctx, r.PathValue("user"))
-		return err
-	}); err != nil {
+	u, err := fromIdentities(a, func(ids Backend) (User, error) { return ids.CreateUser(ctx, r.PathValue("user")) })
+	if err != nil {
 		return err
 	}
 	a.log.Info("admin: user created", "user", u.Name)
@@ -164,11 +173,8 @@ func (a *API) createUser(ctx context.Context, w http.ResponseWriter, r *http.Req
 }
 
 func (a *API) getUser(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var u User
-	if err := a.withIdentities(func(ids Backend) (err error) {
-		u, err = ids.GetUser(ctx, r.PathValue("user"))
-		return err
-	}); err != nil {
+	u, err := a.requestedUser(ctx, r)
+	if err != nil {
 		return err
 	}
 	writeAdminJSON(w, http.StatusOK, u)
@@ -192,11 +198,8 @@ func (a *API) deleteUser(ctx context.Context, w http.ResponseWriter, r *http.Req
 }
 
 func (a *API) listKeys(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var u User
-	if err := a.withIdentities(func(ids Backend) (err error) {
-		u, err = ids.GetUser(ctx, r.PathValue("user"))
-		return err
-	}); err != nil {
+	u, err := a.requestedUser(ctx, r)
+	if err != nil {
 		return err
 	}
 	keys := u.Keys
@@ -214,11 +217,8 @@ func (a *API) listKeys(ctx context.Context, w http.ResponseWriter, r *http.Reque
 
 func (a *API) createKey(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	user := r.PathValue("user")
-	var k AccessKey
-	if err := a.withIdentities(func(ids Backend) (err error) {
-		k, err = ids.CreateAccessKey(ctx, user)
-		return err
-	}); err != nil {
+	k, err := fromIdentities(a, func(ids Backend) (AccessKey, error) { return ids.CreateAccessKey(ctx, user) })
+	if err != nil {
 		return err
 	}
 	note(ctx, "created_access_key", k.AccessKey) // never the secret
@@ -251,11 +251,8 @@ func (a *API) deleteKey(ctx context.Context, w http.ResponseWriter, r *http.Requ
 }
 
 func (a *API) listPolicies(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var u User
-	if err := a.withIdentities(func(ids Backend) (err error) {
-		u, err = ids.GetUser(ctx, r.PathValue("user"))
-		return err
-	}); err != nil {
+	u, err := a.requestedUser(ctx, r)
+	if err != nil {
 		return err
 	}
 	names := u.Policies
@@ -311,11 +308,10 @@ func (a *API) putPolicy(ctx context.Context, w http.ResponseWriter, r *http.Requ
 }
 
 func (a *API) getPolicy(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var doc []byte
-	if err := a.withIdentities(func(ids Backend) (err error) {
-		doc, err = ids.GetUserPolicy(ctx, r.PathValue("user"), r.PathValue("policy"))
-		return err
-	}); err != nil {
+	doc, err := fromIdentities(a, func(ids Backend) ([]byte, error) {
+		return ids.GetUserPolicy(ctx, r.PathValue("user"), r.PathValue("policy"))
+	})
+	if err != nil {
 		return err
 	}
 	if !json.Valid(doc) {

@@ -210,7 +210,7 @@ func TestAdminAuditReads(t *testing.T) {
 
 	st, _, b := at.call(t, "GET", "audit", url.Values{"from": {"1"}})
 	require.Equal(t, http.StatusOK, st, "%s", b)
-	require.Len(t, decodeAuditLines(t, b), 1)
+	require.Len(t, adminapitest.DecodeAuditLines(t, b), 1)
 	es := at.since(t, 1)
 	require.Equal(t, []string{"AdminReadAudit/ok"}, opsOf(es))
 	require.Contains(t, es[0].Detail, "entries=1 first_seq=1 last_seq=1")
@@ -219,7 +219,7 @@ func TestAdminAuditReads(t *testing.T) {
 	// The next poll finds only that read: not recorded again.
 	st, _, b = at.call(t, "GET", "audit", url.Values{"from": {"2"}})
 	require.Equal(t, http.StatusOK, st, "%s", b)
-	require.Equal(t, []string{"AdminReadAudit/ok"}, opsOf(decodeAuditLines(t, b)))
+	require.Equal(t, []string{"AdminReadAudit/ok"}, opsOf(adminapitest.DecodeAuditLines(t, b)))
 	require.Equal(t, uint64(2), at.eng.AuditLastSeq())
 	st, _, _ = at.call(t, "GET", "audit", url.Values{"from": {"3"}})
 	require.Equal(t, http.StatusOK, st)

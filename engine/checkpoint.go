@@ -359,6 +359,8 @@ func (e *Engine) verifyCheckpoint(ctx context.Context, lsn uint64) (*ckptManifes
 	return m, nil
 }
 
+// metaUintOf reads the 8-byte big-endian meta value k from g; an absent
+// key reads as 0.
 func metaUintOf(g getter, k []byte) (uint64, error) {
 	v, c, err := g.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {

@@ -52,12 +52,7 @@ func walNames(t *testing.T, fs vfs.FS, dir string) []string {
 // version and lock state included, and the rebuild needed neither the
 // retired files (the archive is moved away) nor a replay from LSN 1.
 func TestCheckpointRetireRebuildIdentical(t *testing.T) {
-	clock := newFakeClock()
-	fs := vfs.NewMem()
-	opts := testOptions(fs, clock)
-	e, err := Open(ctx, opts)
-	require.NoError(t, err)
-	populate(t, e, clock)
+	e, opts, fs := openPopulated(t)
 	res, err := e.Checkpoint(ctx)
 	require.NoError(t, err)
 	require.True(t, res.New)
@@ -103,13 +98,8 @@ func TestCheckpointRetireRebuildIdentical(t *testing.T) {
 // archive gone too it refuses (ErrWALRetired) instead of building a
 // partial index.
 func TestRebuildFromArchiveWithoutCheckpoint(t *testing.T) {
-	clock := newFakeClock()
-	fs := vfs.NewMem()
-	opts := testOptions(fs, clock)
-	e, err := Open(ctx, opts)
-	require.NoError(t, err)
-	populate(t, e, clock)
-	_, err = e.Checkpoint(ctx)
+	e, opts, fs := openPopulated(t)
+	_, err := e.Checkpoint(ctx)
 	require.NoError(t, err)
 	morePuts(t, e, 1, 10)
 	before := dumpIndex(t, e.db)
@@ -139,12 +129,7 @@ func TestRebuildFromArchiveWithoutCheckpoint(t *testing.T) {
 func TestCheckpointCorruptSkipped(t *testing.T) {
 	for _, target := range []string{"CHECKPOINT", "MANIFEST", "sst", "OPTIONS"} {
 		t.Run(target, func(t *testing.T) {
-			clock := newFakeClock()
-			fs := vfs.NewMem()
-			opts := testOptions(fs, clock)
-			e, err := Open(ctx, opts)
-			require.NoError(t, err)
-			populate(t, e, clock)
+			e, opts, fs := openPopulated(t)
 			r1, err := e.Checkpoint(ctx)
 			require.NoError(t, err)
 			morePuts(t, e, 1, 30)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -413,20 +412,7 @@ func (e *Engine) metaString(k []byte) (string, error) {
 	return string(v), nil
 }
 
-func (e *Engine) metaUint(k []byte) (uint64, error) {
-	v, c, err := e.db.Get(k)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	if len(v) != 8 {
-		return 0, fmt.Errorf("%w: meta key %q", ErrCorrupt, k)
-	}
-	return binary.BigEndian.Uint64(v), nil
-}
+func (e *Engine) metaUint(k []byte) (uint64, error) { return metaUintOf(e.db, k) }
 
 // commit runs build under the mutation lock with the judged time and the
 // sequence number the record will get, logs the record, applies it to the

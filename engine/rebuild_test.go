@@ -28,6 +28,19 @@ func dumpIndex(t *testing.T, db *pebble.DB) [][2]string {
 }
 
 // populate runs a workload touching every record type.
+// openPopulated opens an engine with testOptions on a fresh MemFS and
+// writes populate's workload; the caller closes the engine.
+func openPopulated(t *testing.T) (*Engine, Options, *vfs.MemFS) {
+	t.Helper()
+	clock := newFakeClock()
+	fs := vfs.NewMem()
+	opts := testOptions(fs, clock)
+	e, err := Open(ctx, opts)
+	require.NoError(t, err)
+	populate(t, e, clock)
+	return e, opts, fs
+}
+
 func populate(t *testing.T, e *Engine, clock *fakeClock) {
 	require.NoError(t, e.CreateBucket(ctx, "lk", CreateBucketOptions{ObjectLock: true}))
 	require.NoError(t, e.CreateBucket(ctx, "plain", CreateBucketOptions{}))
@@ -74,12 +87,7 @@ func populate(t *testing.T, e *Engine, clock *fakeClock) {
 // TestRebuildIdentical: the index is derived state; rebuilding it from the
 // WAL yields exactly the same keys and values.
 func TestRebuildIdentical(t *testing.T) {
-	clock := newFakeClock()
-	fs := vfs.NewMem()
-	opts := testOptions(fs, clock)
-	e, err := Open(ctx, opts)
-	require.NoError(t, err)
-	populate(t, e, clock)
+	e, opts, _ := openPopulated(t)
 	before := dumpIndex(t, e.db)
 	require.NoError(t, e.Close())
 
@@ -93,12 +101,7 @@ func TestRebuildIdentical(t *testing.T) {
 
 // TestIndexLostIsRebuilt: deleting the index directory loses nothing.
 func TestIndexLostIsRebuilt(t *testing.T) {
-	clock := newFakeClock()
-	fs := vfs.NewMem()
-	opts := testOptions(fs, clock)
-	e, err := Open(ctx, opts)
-	require.NoError(t, err)
-	populate(t, e, clock)
+	e, opts, fs := openPopulated(t)
 	before := dumpIndex(t, e.db)
 	require.NoError(t, e.Close())
 	require.NoError(t, fs.RemoveAll("/data/index"))

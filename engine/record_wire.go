@@ -359,7 +359,7 @@ func recordToWire(r *record) *wireRecordV1 {
 		Bucket: r.Bucket, BucketInfo: bucketToWire(r.BucketInfo), Versioning: string(r.Versioning),
 		Default: defaultToWire(r.Default), Policy: r.Policy,
 		Key: r.Key, Seq: r.Seq, Version: versionToWire(r.Version), Replaces: r.Replaces,
-		Bypass: r.Bypass, Retention: retentionPtrToWire(r.Retention), Prev: lockPtrToWire(r.Prev),
+		Bypass: r.Bypass, Retention: mapPtr(r.Retention, retentionToWire), Prev: mapPtr(r.Prev, lockToWire),
 		LegalHold: r.LegalHold,
 		Upload:    uploadToWire(r.Upload), Part: partToWire(r.Part), UpSeq: r.UpSeq, Discard: r.Discard,
 		Moves: mapSlice(r.Moves, func(m move) wireMoveV1 {
@@ -375,7 +375,7 @@ func recordFromWire(w *wireRecordV1) *record {
 		Bucket: w.Bucket, BucketInfo: bucketFromWire(w.BucketInfo), Versioning: Versioning(w.Versioning),
 		Default: defaultFromWire(w.Default), Policy: w.Policy,
 		Key: w.Key, Seq: w.Seq, Version: versionFromWire(w.Version), Replaces: w.Replaces,
-		Bypass: w.Bypass, Retention: retentionPtrFromWire(w.Retention), Prev: lockPtrFromWire(w.Prev),
+		Bypass: w.Bypass, Retention: mapPtr(w.Retention, retentionFromWire), Prev: mapPtr(w.Prev, lockFromWire),
 		LegalHold: w.LegalHold,
 		Upload:    uploadFromWire(w.Upload), Part: partFromWire(w.Part), UpSeq: w.UpSeq, Discard: w.Discard,
 		Moves: mapSlice(w.Moves, func(m wireMoveV1) move {
@@ -398,6 +398,15 @@ func mapSlice[S, D any](s []S, f func(S) D) []D {
 	return out
 }
 
+// mapPtr converts *s with f; a nil s maps to nil.
+func mapPtr[S, D any](s *S, f func(S) D) *D {
+	if s == nil {
+		return nil
+	}
+	d := f(*s)
+	return &d
+}
+
 func extentToWire(e segment.Extent) wireExtentV1 {
 	return wireExtentV1{Seg: e.Seg, Off: e.Off, Len: e.Len, RawLen: e.RawLen}
 }
@@ -414,44 +423,12 @@ func retentionFromWire(r wireRetentionV1) Retention {
 	return Retention{Mode: Mode(r.Mode), Until: r.Until}
 }
 
-func retentionPtrToWire(r *Retention) *wireRetentionV1 {
-	if r == nil {
-		return nil
-	}
-	w := retentionToWire(*r)
-	return &w
-}
-
-func retentionPtrFromWire(w *wireRetentionV1) *Retention {
-	if w == nil {
-		return nil
-	}
-	r := retentionFromWire(*w)
-	return &r
-}
-
 func lockToWire(l LockState) wireLockStateV1 {
 	return wireLockStateV1{Retention: retentionToWire(l.Retention), LegalHold: l.LegalHold, LegalHoldSet: l.LegalHoldSet}
 }
 
 func lockFromWire(w wireLockStateV1) LockState {
 	return LockState{Retention: retentionFromWire(w.Retention), LegalHold: w.LegalHold, LegalHoldSet: w.LegalHoldSet}
-}
-
-func lockPtrToWire(l *LockState) *wireLockStateV1 {
-	if l == nil {
-		return nil
-	}
-	w := lockToWire(*l)
-	return &w
-}
-
-func lockPtrFromWire(w *wireLockStateV1) *LockState {
-	if w == nil {
-		return nil
-	}
-	l := lockFromWire(*w)
-	return &l
 }
 
 func defaultToWire(d *DefaultRetention) *wireDefaultRetentionV1 {
@@ -525,7 +502,7 @@ func uploadToWire(u *upload) *wireUploadV1 {
 	o := u.Opts
 	return &wireUploadV1{Seq: u.Seq, Key: u.Key, Initiated: u.Initiated, Opts: wirePutOptionsV1{
 		ContentType: o.ContentType, UserMeta: o.UserMeta, Headers: o.Headers,
-		Retention: retentionPtrToWire(o.Retention), LegalHold: o.LegalHold,
+		Retention: mapPtr(o.Retention, retentionToWire), LegalHold: o.LegalHold,
 		ChecksumAlgorithm: o.ChecksumAlgorithm, ChecksumType: o.ChecksumType,
 	}}
 }
@@ -537,7 +514,7 @@ func uploadFromWire(w *wireUploadV1) *upload {
 	o := w.Opts
 	return &upload{Seq: w.Seq, Key: w.Key, Initiated: w.Initiated, Opts: PutOptions{
 		ContentType: o.ContentType, UserMeta: o.UserMeta, Headers: o.Headers,
-		Retention: retentionPtrFromWire(o.Retention), LegalHold: o.LegalHold,
+		Retention: mapPtr(o.Retention, retentionFromWire), LegalHold: o.LegalHold,
 		ChecksumAlgorithm: o.ChecksumAlgorithm, ChecksumType: o.ChecksumType,
 	}}
 }

@@ -3,8 +3,8 @@ package wal
 import (
 	"errors"
 	"fmt"
-	"io"
 	iofs "io/fs"
+	"math"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -200,23 +200,6 @@ func freeName(fs vfs.FS, dir, name string) (string, error) {
 }
 
 // copyFile writes a synced copy of src to the new file dst.
-func copyFile(fs vfs.FS, src, dst string) (err error) {
-	in, err := fs.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := fs.Create(dst, vfs.WriteCategoryUnspecified)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := out.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	if _, err := io.Copy(out, in); err != nil {
-		return err
-	}
-	return out.Sync()
+func copyFile(fs vfs.FS, src, dst string) error {
+	return copyPrefix(fs, src, dst, math.MaxInt64)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
+	"github.com/wormstore/wormstore/adminapi/adminapitest"
 	"github.com/wormstore/wormstore/engine"
 )
 
@@ -35,7 +36,7 @@ func TestAdminCLIAuditEndToEnd(t *testing.T) {
 
 	out, errOut, err := runAdmin(t, append(base, "audit", "tail")...)
 	require.NoError(t, err, "%s%s", out, errOut)
-	es := decodeAuditLines(t, []byte(out))
+	es := adminapitest.DecodeAuditLines(t, []byte(out))
 	require.NotEmpty(t, es)
 	last := es[len(es)-1]
 	require.Equal(t, "archive", last.Bucket)
@@ -58,7 +59,7 @@ func TestAdminCLIAudit(t *testing.T) {
 
 	out, _, err := runAdmin(t, append(base, "audit", "tail")...)
 	require.NoError(t, err)
-	es := decodeAuditLines(t, []byte(out))
+	es := adminapitest.DecodeAuditLines(t, []byte(out))
 	require.Len(t, es, 20)
 	require.Equal(t, uint64(6), es[0].Seq)
 	require.Equal(t, uint64(25), es[19].Seq)
@@ -66,12 +67,12 @@ func TestAdminCLIAudit(t *testing.T) {
 	n := last()
 	out, _, err = runAdmin(t, append(base, "audit", "tail", "-n", "2")...)
 	require.NoError(t, err)
-	require.Equal(t, []uint64{n - 1, n}, auditSeqs(decodeAuditLines(t, []byte(out))))
+	require.Equal(t, []uint64{n - 1, n}, adminapitest.AuditSeqs(adminapitest.DecodeAuditLines(t, []byte(out))))
 
 	n = last()
 	out, _, err = runAdmin(t, append(base, "audit", "export", "--from", "20")...)
 	require.NoError(t, err)
-	require.Equal(t, seqRange(20, n), auditSeqs(decodeAuditLines(t, []byte(out))))
+	require.Equal(t, seqRange(20, n), adminapitest.AuditSeqs(adminapitest.DecodeAuditLines(t, []byte(out))))
 
 	file := filepath.Join(t.TempDir(), "audit.jsonl")
 	n = last()
@@ -80,7 +81,7 @@ func TestAdminCLIAudit(t *testing.T) {
 	require.Empty(t, out)
 	b, err := os.ReadFile(file)
 	require.NoError(t, err)
-	require.Len(t, decodeAuditLines(t, b), int(n))
+	require.Len(t, adminapitest.DecodeAuditLines(t, b), int(n))
 
 	n = last()
 	out, _, err = runAdmin(t, append(base, "audit", "verify")...)

@@ -1,21 +1,18 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/stretchr/testify/require"
 	"github.com/wormstore/wormstore/adminapi"
+	"github.com/wormstore/wormstore/adminapi/adminapitest"
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 )
@@ -71,42 +68,13 @@ func newAdminTest(t *testing.T, corrupt *bool) *adminTest {
 
 func (at *adminTest) put(t *testing.T, bucket, key string, n int, seed byte) {
 	t.Helper()
-	data := make([]byte, n)
-	rand.NewChaCha8([32]byte{seed}).Read(data)
-	_, err := at.eng.PutObject(context.Background(), bucket, key, bytes.NewReader(data), engine.PutOptions{Size: int64(n)})
-	require.NoError(t, err)
+	adminapitest.PutRandom(t, at.eng, bucket, key, n, seed)
 }
 
 // appendAudit appends n audit entries to the test engine.
 func (at *adminTest) appendAudit(t *testing.T, n int) {
 	t.Helper()
-	for i := range n {
-		_, err := at.eng.Audit(context.Background(), engine.AuditEntry{
-			Operation: "PutObject", Bucket: "b", Key: fmt.Sprintf("k%d", i), Outcome: "ok", Principal: "root",
-		})
-		require.NoError(t, err)
-	}
-}
-
-func decodeAuditLines(t *testing.T, b []byte) []engine.AuditEntry {
-	t.Helper()
-	var out []engine.AuditEntry
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var e engine.AuditEntry
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &e), "line %s", sc.Bytes())
-		out = append(out, e)
-	}
-	return out
-}
-
-func auditSeqs(es []engine.AuditEntry) []uint64 {
-	out := make([]uint64, len(es))
-	for i, e := range es {
-		out[i] = e.Seq
-	}
-	return out
+	adminapitest.AppendAudit(t, at.eng, n)
 }
 
 // TestAdminHandlerServesAPI: the admin listener serves the API next to
@@ -144,25 +112,14 @@ func TestAdminCLIVerifyProblems(t *testing.T) {
 		at.put(t, "b", fmt.Sprintf("k%d", i), 30_000, byte(i))
 	}
 	// Flip a byte in the middle of the first (sealed) segment's data.
-	infos := at.eng.Segments()
-	require.True(t, infos[0].Sealed)
-	name := filepath.Join("/data/segments", fmt.Sprintf("%016x.seg", infos[0].ID))
-	f, err := at.fs.OpenReadWrite(name, vfs.WriteCategoryUnspecified)
-	require.NoError(t, err, "segment file name")
-	var one [1]byte
-	_, err = f.ReadAt(one[:], 20_000)
-	require.NoError(t, err)
-	one[0] ^= 0xff
-	_, err = f.WriteAt(one[:], 20_000)
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
+	seg := adminapitest.CorruptFirstSegment(t, at.eng, at.fs, "/data", 20_000)
 	corrupt = true
 
 	var out, errOut bytes.Buffer
 	env := &runEnv{ctx: ctx, stdout: &out, stderr: &errOut}
-	err = runWith(env, []string{"admin", "--admin-endpoint", at.srv.URL, "--access-key", testAdminAK, "--secret-key", testAdminSK, "verify"})
+	err := runWith(env, []string{"admin", "--admin-endpoint", at.srv.URL, "--access-key", testAdminAK, "--secret-key", testAdminSK, "verify"})
 	require.ErrorContains(t, err, "verify found")
 	require.Contains(t, out.String(), "FAILED: ")
-	require.Contains(t, out.String(), "\n  segment: segment "+fmt.Sprintf("%016x", infos[0].ID))
+	require.Contains(t, out.String(), "\n  segment: segment "+fmt.Sprintf("%016x", seg.ID))
 	require.Contains(t, errOut.String(), "verify: 100%")
 }

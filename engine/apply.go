@@ -95,7 +95,7 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 		return setJSON(b, bucketKey(rec.Bucket), rec.BucketInfo)
 	case recBucketDelete:
 		return b.Delete(bucketKey(rec.Bucket), nil)
-	case recBucketVersioning, recBucketLockConfig, recBucketPolicy:
+	case recBucketVersioning, recBucketLockConfig, recBucketPolicy, recBucketConfig:
 		var bi BucketInfo
 		found, err := getJSON(b, bucketKey(rec.Bucket), &bi)
 		if err != nil || !found {
@@ -109,22 +109,27 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 			bi.DefaultRetention = rec.Default
 		case recBucketPolicy:
 			bi.Policy = rec.Policy
+		case recBucketConfig:
+			setBucketConfig(&bi, rec.Config, rec.ConfigDoc)
 		}
 		return setJSON(b, bucketKey(rec.Bucket), &bi)
 	case recPut:
 		return applyPut(b, rec.Bucket, rec.Key, rec.Version, rec.Replaces)
 	case recRemove:
 		return applyRemove(b, rec.Bucket, rec.Key, rec.Seq)
-	case recRetention, recLegalHold:
+	case recRetention, recLegalHold, recObjectTags:
 		var v version
 		k := versionKey(rec.Bucket, rec.Key, rec.Seq)
 		found, err := getJSON(b, k, &v)
 		if err != nil || !found {
 			return errOr(err, fmt.Errorf("%w: %s for missing version", ErrCorrupt, rec.Type))
 		}
-		if rec.Type == recRetention {
+		switch rec.Type {
+		case recRetention:
 			v.Lock.Retention = *rec.Retention
-		} else {
+		case recObjectTags:
+			v.Tags = rec.Tags
+		default:
 			v.Lock.LegalHold = *rec.LegalHold
 			v.Lock.LegalHoldSet = true
 		}

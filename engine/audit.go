@@ -174,6 +174,16 @@ func (s *AuditScope) entryFor(rec *record, versionID string) AuditEntry {
 		ent.Operation = rec.Type.String()
 	}
 	ent.Detail = rec.Type.String()
+	switch rec.Type {
+	case recBucketConfig:
+		if rec.ConfigDoc == "" {
+			ent.Detail += ": " + string(rec.Config) + " deleted"
+		} else {
+			ent.Detail += ": " + string(rec.Config) + " set"
+		}
+	case recObjectTags:
+		ent.Detail += fmt.Sprintf(": %d tags", len(rec.Tags))
+	}
 	if rec.Bucket != "" {
 		ent.Bucket = rec.Bucket
 	}
@@ -214,7 +224,7 @@ func (e *Engine) recordVersionID(rec *record) string {
 		return rec.Version.id()
 	}
 	switch rec.Type {
-	case recRemove, recRetention, recLegalHold:
+	case recRemove, recRetention, recLegalHold, recObjectTags:
 		var v version
 		if found, err := getJSON(e.db, versionKey(rec.Bucket, rec.Key, rec.Seq), &v); err == nil && found {
 			return v.id()

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -89,6 +90,7 @@ func (e *Engine) loadBucket(name string) (*BucketInfo, error) {
 	gen := e.bucketsGen
 	e.bucketsMu.RUnlock()
 	if ok {
+		bi.Configs = maps.Clone(bi.Configs) // the cached map is shared
 		return &bi, nil
 	}
 	found, err := getJSON(e.db, bucketKey(name), &bi)
@@ -104,6 +106,7 @@ func (e *Engine) loadBucket(name string) (*BucketInfo, error) {
 	}
 	e.bucketsMu.Unlock()
 	c := bi
+	c.Configs = maps.Clone(c.Configs)
 	return &c, nil
 }
 

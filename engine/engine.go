@@ -500,7 +500,7 @@ func (e *Engine) commitAudited(ctx context.Context, ent *AuditEntry, build func(
 		e.mu.Unlock()
 		return nil, nil, err
 	}
-	if rec.Type <= recBucketLockConfig || rec.Type == recBucketPolicy {
+	if rec.Type.changesBucket() {
 		e.invalidateBuckets()
 	}
 	e.mu.Unlock()

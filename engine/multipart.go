@@ -158,7 +158,7 @@ func (e *Engine) CompleteMultipartUpload(ctx context.Context, bucket, key, id st
 			v.Parts = append(v.Parts, p.PartInfo)
 		}
 		v.ETag = fmt.Sprintf("%s-%d", hex.EncodeToString(etags.Sum(nil)), len(parts))
-		v.ContentType, v.UserMeta, v.Headers = u.Opts.ContentType, u.Opts.UserMeta, u.Opts.Headers
+		v.ContentType, v.UserMeta, v.Headers, v.Tags = u.Opts.ContentType, u.Opts.UserMeta, u.Opts.Headers, u.Opts.Tags
 		popts := u.Opts
 		popts.IfMatch, popts.IfNoneMatch = opts.IfMatch, opts.IfNoneMatch
 		if popts.Retention != nil && !now.Before(popts.Retention.Until) {

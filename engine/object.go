@@ -31,6 +31,9 @@ type PutOptions struct {
 	// with (informational for the S3 layer).
 	ChecksumAlgorithm string `json:"ca,omitempty"`
 	ChecksumType      string `json:"cty,omitempty"`
+	// Tags is the new version's object tag set (x-amz-tagging), validated
+	// by the caller.
+	Tags map[string]string `json:"tg,omitempty"`
 
 	// Size is the declared body length, or -1 if unknown. A body of a
 	// different length fails with ErrIncompleteBody and stores nothing.
@@ -71,6 +74,7 @@ type ObjectInfo struct {
 	ChecksumType string
 	Parts        []PartInfo
 	Lock         LockState
+	Tags         map[string]string
 }
 
 func (e *Engine) info(bucket, key string, v *version, latest bool) ObjectInfo {
@@ -78,7 +82,7 @@ func (e *Engine) info(bucket, key string, v *version, latest bool) ObjectInfo {
 		Bucket: bucket, Key: key, VersionID: v.id(), IsLatest: latest, DeleteMarker: v.DeleteMarker,
 		Size: v.Size, ETag: v.ETag, ModTime: time.Unix(0, v.ModTime).UTC(), ContentType: v.ContentType,
 		UserMeta: v.UserMeta, Headers: v.Headers, Checksums: v.Checksums, ChecksumType: v.ChecksumType,
-		Parts: v.Parts, Lock: v.Lock,
+		Parts: v.Parts, Lock: v.Lock, Tags: v.Tags,
 	}
 }
 
@@ -225,7 +229,7 @@ func (e *Engine) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 	v := &version{
 		Size: st.size, ETag: st.etag, ContentType: opts.ContentType,
 		UserMeta: opts.UserMeta, Headers: opts.Headers, Checksums: st.checksums,
-		ChecksumType: opts.ChecksumType, Extents: st.exts,
+		ChecksumType: opts.ChecksumType, Extents: st.exts, Tags: opts.Tags,
 	}
 	if len(st.checksums) > 0 && v.ChecksumType == "" {
 		v.ChecksumType = "FULL_OBJECT"

@@ -48,6 +48,9 @@ func populate(t *testing.T, e *Engine, clock *fakeClock) {
 	require.NoError(t, e.DeleteBucket(ctx, "gone"))
 	require.NoError(t, e.SetObjectLockConfig(ctx, "lk", &DefaultRetention{Mode: ModeGovernance, Days: 2}))
 	require.NoError(t, e.SetBucketPolicy(ctx, "lk", []byte(`{"Version":"2012-10-17","Statement":[]}`)))
+	require.NoError(t, e.SetBucketConfig(ctx, "lk", ConfigLifecycle, []byte(`{"rules":[]}`)))
+	require.NoError(t, e.SetBucketConfig(ctx, "plain", ConfigCORS, []byte(`<CORSConfiguration/>`)))
+	require.NoError(t, e.SetBucketConfig(ctx, "plain", ConfigCORS, nil))
 	for i := 0; i < 30; i++ {
 		put(t, e, "plain", fmt.Sprintf("k/%d", i%7), randBytes(i, 500+i*300))
 		v := put(t, e, "lk", fmt.Sprintf("l/%d", i%5), textBytes(i, 200+i*400))
@@ -62,7 +65,16 @@ func populate(t *testing.T, e *Engine, clock *fakeClock) {
 		}
 		clock.Advance(time.Hour)
 	}
-	_, err := e.DeleteObject(ctx, "lk", "l/1", DeleteOptions{})
+	_, err := e.PutObjectTagging(ctx, "lk", "l/2", "", map[string]string{"env": "prod"})
+	require.NoError(t, err)
+	_, err = e.PutObjectTagging(ctx, "plain", "k/4", "", map[string]string{"x": "1"})
+	require.NoError(t, err)
+	_, err = e.PutObjectTagging(ctx, "plain", "k/4", "", nil)
+	require.NoError(t, err)
+	tagged, err := e.PutObject(ctx, "plain", "tagged", bytes.NewReader([]byte("t")), PutOptions{Size: 1, Tags: map[string]string{"a": "b"}})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"a": "b"}, tagged.Tags)
+	_, err = e.DeleteObject(ctx, "lk", "l/1", DeleteOptions{})
 	require.NoError(t, err)
 	_, err = e.DeleteObject(ctx, "plain", "k/3", DeleteOptions{})
 	require.NoError(t, err)

@@ -29,6 +29,31 @@ type BucketInfo struct {
 	// Policy is the bucket policy document (JSON) as stored by
 	// SetBucketPolicy; empty when none. The engine does not interpret it.
 	Policy string `json:"p,omitempty"`
+	// Configs holds the bucket's other configuration documents (lifecycle,
+	// tagging, cors, ownership, ...) keyed by BucketConfig name, as stored by
+	// SetBucketConfig. The engine does not interpret them.
+	Configs map[BucketConfig]string `json:"cf,omitempty"`
+}
+
+// BucketConfig names a bucket configuration document kept by the engine
+// for a higher layer (SetBucketConfig). The names are on disk.
+type BucketConfig string
+
+// Bucket configuration documents.
+const (
+	ConfigLifecycle BucketConfig = "lifecycle"
+	ConfigTagging   BucketConfig = "tagging"
+	ConfigCORS      BucketConfig = "cors"
+	ConfigOwnership BucketConfig = "ownership"
+	ConfigSOSAPI    BucketConfig = "sosapi"
+)
+
+// Config returns the bucket's configuration document name, or "" if none.
+func (b *BucketInfo) Config(name BucketConfig) string {
+	if b == nil {
+		return ""
+	}
+	return b.Configs[name]
 }
 
 // version is one version or delete marker, as the index holds it. Its
@@ -45,9 +70,12 @@ type version struct {
 	Headers      map[string]string
 	Checksums    map[string]string
 	ChecksumType string
-	Extents      []segment.Extent
-	Parts        []PartInfo
-	Lock         LockState
+	// Tags is the version's object tag set (S3 object tagging); mutable
+	// metadata, changed by recObjectTags.
+	Tags    map[string]string
+	Extents []segment.Extent
+	Parts   []PartInfo
+	Lock    LockState
 }
 
 func (v *version) id() string {
@@ -100,12 +128,24 @@ const (
 	recRelocate         recType = 13 // compaction moved extents
 	recBucketPolicy     recType = 14 // bucket policy set or deleted
 	recAuditAnchor      recType = 15 // no mutation: records the durable audit head
+	recBucketConfig     recType = 16 // a bucket configuration document set or deleted
+	recObjectTags       recType = 17 // a version's tag set replaced (empty = deleted)
 )
+
+// changesBucket reports whether a record of type t changes a bucket's index
+// value (so cached BucketInfo must be dropped).
+func (t recType) changesBucket() bool {
+	switch t {
+	case recBucketCreate, recBucketDelete, recBucketVersioning, recBucketLockConfig, recBucketPolicy, recBucketConfig:
+		return true
+	}
+	return false
+}
 
 func (t recType) String() string {
 	names := [...]string{"?", "bucket-create", "bucket-delete", "bucket-versioning", "bucket-lock-config",
 		"put", "remove", "retention", "legal-hold", "upload-create", "upload-part", "upload-complete",
-		"upload-abort", "relocate", "bucket-policy", "audit-anchor"}
+		"upload-abort", "relocate", "bucket-policy", "audit-anchor", "bucket-config", "object-tags"}
 	if int(t) < len(names) {
 		return names[t]
 	}
@@ -133,6 +173,10 @@ type record struct {
 	Versioning Versioning
 	Default    *DefaultRetention
 	Policy     string
+	// Config and ConfigDoc are a bucket configuration document
+	// (recBucketConfig); an empty ConfigDoc deletes it.
+	Config    BucketConfig
+	ConfigDoc string
 	// Object-level fields.
 	Key     string
 	Seq     uint64 // target version (remove, retention, legal hold)
@@ -144,6 +188,8 @@ type record struct {
 	Retention *Retention
 	Prev      *LockState // lock state before a lock change (audit)
 	LegalHold *bool
+	// Tags is the new tag set of version Seq (recObjectTags).
+	Tags map[string]string
 	// Multipart fields.
 	Upload  *upload
 	Part    *part

@@ -26,8 +26,14 @@ import (
 //     one encoded value of every kind; TestRecordFormatV1Golden and
 //     TestIndexValueFormatV1Golden decode them field by field and re-encode
 //     them byte for byte.
-//   - A new field needed on disk is a new format: add recordFormatV2 with
-//     its own wire structs and keep decoding format 1 exactly as written.
+//   - A change of meaning of an existing field is a new format: add
+//     recordFormatV2 with its own wire structs and keep decoding format 1
+//     exactly as written. A new omitempty field appended at the end of a
+//     wire struct, for data older records never carried (a new record kind,
+//     object tags, bucket configuration documents), stays format 1: every
+//     existing golden file keeps its bytes, and a build older than the field
+//     refuses such a record as corrupt (strict decoding) instead of ignoring
+//     it, so a downgrade past it fails closed.
 //   - Every field of the in-memory types must reach the wire and come back
 //     (TestRecordWireCoversEveryField fills every field reflectively).
 //
@@ -51,6 +57,8 @@ import (
 //	h   legal hold ON/OFF (present = set)        u   upload (wireUploadV1)
 //	p   part (wirePartV1)                        us  upload seq
 //	dp  part numbers discarded by Complete       mv  relocations (wireMoveV1)
+//	cfn bucket config name (recBucketConfig)     cfd bucket config document
+//	tg  object tag set (recObjectTags)
 //
 // Times inside (retain-until, creation, part times) are RFC 3339 strings
 // with nanoseconds as encoding/json writes time.Time; the zero time is
@@ -91,6 +99,9 @@ type wireRecordV1 struct {
 	UpSeq      uint64                  `json:"us,omitempty"`
 	Discard    []int                   `json:"dp,omitempty"`
 	Moves      []wireMoveV1            `json:"mv,omitempty"`
+	Config     string                  `json:"cfn,omitempty"`
+	ConfigDoc  string                  `json:"cfd,omitempty"`
+	Tags       map[string]string       `json:"tg,omitempty"`
 }
 
 // wireBucketV1 is a bucket configuration (record field bi, and the index
@@ -102,6 +113,7 @@ type wireBucketV1 struct {
 	ObjectLock       bool                    `json:"l,omitempty"`
 	DefaultRetention *wireDefaultRetentionV1 `json:"d,omitempty"`
 	Policy           string                  `json:"p,omitempty"`
+	Configs          map[string]string       `json:"cf,omitempty"`
 }
 
 // wireDefaultRetentionV1 is a bucket's default retention. Do not change.
@@ -161,6 +173,7 @@ type wireVersionV1 struct {
 	Extents      []wireExtentV1    `json:"x,omitempty"`
 	Parts        []wirePartInfoV1  `json:"p,omitempty"`
 	Lock         wireLockStateV1   `json:"lk"`
+	Tags         map[string]string `json:"tg,omitempty"`
 }
 
 // wirePutOptionsV1 is what an upload stores of its PutOptions. Do not
@@ -173,6 +186,7 @@ type wirePutOptionsV1 struct {
 	LegalHold         bool              `json:"h,omitempty"`
 	ChecksumAlgorithm string            `json:"ca,omitempty"`
 	ChecksumType      string            `json:"cty,omitempty"`
+	Tags              map[string]string `json:"tg,omitempty"`
 }
 
 // wireUploadV1 is a multipart upload (record field u, and the index value
@@ -366,6 +380,7 @@ func recordToWire(r *record) *wireRecordV1 {
 			return wireMoveV1{Bucket: m.Bucket, Key: m.Key, Seq: m.Seq, Part: m.Part,
 				Old: extentToWire(m.Old), New: mapSlice(m.New, extentToWire)}
 		}),
+		Config: string(r.Config), ConfigDoc: r.ConfigDoc, Tags: r.Tags,
 	}
 }
 
@@ -382,6 +397,7 @@ func recordFromWire(w *wireRecordV1) *record {
 			return move{Bucket: m.Bucket, Key: m.Key, Seq: m.Seq, Part: m.Part,
 				Old: extentFromWire(m.Old), New: mapSlice(m.New, extentFromWire)}
 		}),
+		Config: BucketConfig(w.Config), ConfigDoc: w.ConfigDoc, Tags: w.Tags,
 	}
 }
 
@@ -394,6 +410,18 @@ func mapSlice[S, D any](s []S, f func(S) D) []D {
 	out := make([]D, len(s))
 	for i, v := range s {
 		out[i] = f(v)
+	}
+	return out
+}
+
+// mapKeys converts a map's keys with f, keeping nil nil and empty empty.
+func mapKeys[K, L comparable, V any](m map[K]V, f func(K) L) map[L]V {
+	if m == nil {
+		return nil
+	}
+	out := make(map[L]V, len(m))
+	for k, v := range m {
+		out[f(k)] = v
 	}
 	return out
 }
@@ -450,7 +478,8 @@ func bucketToWire(b *BucketInfo) *wireBucketV1 {
 		return nil
 	}
 	return &wireBucketV1{Name: b.Name, Created: b.Created, Versioning: string(b.Versioning), ObjectLock: b.ObjectLock,
-		DefaultRetention: defaultToWire(b.DefaultRetention), Policy: b.Policy}
+		DefaultRetention: defaultToWire(b.DefaultRetention), Policy: b.Policy,
+		Configs: mapKeys(b.Configs, func(k BucketConfig) string { return string(k) })}
 }
 
 func bucketFromWire(w *wireBucketV1) *BucketInfo {
@@ -458,7 +487,8 @@ func bucketFromWire(w *wireBucketV1) *BucketInfo {
 		return nil
 	}
 	return &BucketInfo{Name: w.Name, Created: w.Created, Versioning: Versioning(w.Versioning), ObjectLock: w.ObjectLock,
-		DefaultRetention: defaultFromWire(w.DefaultRetention), Policy: w.Policy}
+		DefaultRetention: defaultFromWire(w.DefaultRetention), Policy: w.Policy,
+		Configs: mapKeys(w.Configs, func(k string) BucketConfig { return BucketConfig(k) })}
 }
 
 func partInfoToWire(p PartInfo) wirePartInfoV1 {
@@ -477,7 +507,7 @@ func versionToWire(v *version) *wireVersionV1 {
 		Seq: v.Seq, Null: v.Null, DeleteMarker: v.DeleteMarker, Size: v.Size, ETag: v.ETag, ModTime: v.ModTime,
 		ContentType: v.ContentType, UserMeta: v.UserMeta, Headers: v.Headers, Checksums: v.Checksums,
 		ChecksumType: v.ChecksumType, Extents: mapSlice(v.Extents, extentToWire),
-		Parts: mapSlice(v.Parts, partInfoToWire), Lock: lockToWire(v.Lock),
+		Parts: mapSlice(v.Parts, partInfoToWire), Lock: lockToWire(v.Lock), Tags: v.Tags,
 	}
 }
 
@@ -489,7 +519,7 @@ func versionFromWire(w *wireVersionV1) *version {
 		Seq: w.Seq, Null: w.Null, DeleteMarker: w.DeleteMarker, Size: w.Size, ETag: w.ETag, ModTime: w.ModTime,
 		ContentType: w.ContentType, UserMeta: w.UserMeta, Headers: w.Headers, Checksums: w.Checksums,
 		ChecksumType: w.ChecksumType, Extents: mapSlice(w.Extents, extentFromWire),
-		Parts: mapSlice(w.Parts, partInfoFromWire), Lock: lockFromWire(w.Lock),
+		Parts: mapSlice(w.Parts, partInfoFromWire), Lock: lockFromWire(w.Lock), Tags: w.Tags,
 	}
 }
 
@@ -503,7 +533,7 @@ func uploadToWire(u *upload) *wireUploadV1 {
 	return &wireUploadV1{Seq: u.Seq, Key: u.Key, Initiated: u.Initiated, Opts: wirePutOptionsV1{
 		ContentType: o.ContentType, UserMeta: o.UserMeta, Headers: o.Headers,
 		Retention: mapPtr(o.Retention, retentionToWire), LegalHold: o.LegalHold,
-		ChecksumAlgorithm: o.ChecksumAlgorithm, ChecksumType: o.ChecksumType,
+		ChecksumAlgorithm: o.ChecksumAlgorithm, ChecksumType: o.ChecksumType, Tags: o.Tags,
 	}}
 }
 
@@ -515,7 +545,7 @@ func uploadFromWire(w *wireUploadV1) *upload {
 	return &upload{Seq: w.Seq, Key: w.Key, Initiated: w.Initiated, Opts: PutOptions{
 		ContentType: o.ContentType, UserMeta: o.UserMeta, Headers: o.Headers,
 		Retention: mapPtr(o.Retention, retentionFromWire), LegalHold: o.LegalHold,
-		ChecksumAlgorithm: o.ChecksumAlgorithm, ChecksumType: o.ChecksumType,
+		ChecksumAlgorithm: o.ChecksumAlgorithm, ChecksumType: o.ChecksumType, Tags: o.Tags,
 	}}
 }
 

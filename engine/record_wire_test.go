@@ -125,6 +125,17 @@ func goldenRecords() []struct {
 		{"26-audit-anchor", &record{Type: recAuditAnchor, Time: ts, AuditSeq: 1234}},
 		{"27-audit-anchor-hash", &record{Type: recAuditAnchor, Time: ts, AuditSeq: 1235,
 			AuditHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
+		{"28-bucket-config-lifecycle", &record{Type: recBucketConfig, Time: ts, AuditSeq: 40, Bucket: "photos",
+			Config: ConfigLifecycle, ConfigDoc: `{"rules":[{"id":"old","noncurrentDays":30}]}`}},
+		{"29-bucket-config-delete", &record{Type: recBucketConfig, Time: ts, Bucket: "photos", Config: ConfigCORS}},
+		{"30-object-tags", &record{Type: recObjectTags, Time: ts, AuditSeq: 41, Bucket: "photos", Key: "k", Seq: 42,
+			Tags: map[string]string{"project": "apollo", "class": "secret é"}}},
+		{"31-object-tags-delete", &record{Type: recObjectTags, Time: ts, Bucket: "photos", Key: "k", Seq: 42}},
+		{"32-put-tagged", &record{Type: recPut, Time: ts, Bucket: "photos", Key: "t",
+			Version: &version{Seq: 60, Size: 3, ETag: "e", ModTime: ts, Tags: map[string]string{"a": "1"},
+				Extents: []segment.Extent{ext(7, 0, 3)}}}},
+		{"33-upload-create-tagged", &record{Type: recUploadCreate, Time: ts, Bucket: "photos", Key: "m2",
+			Upload: &upload{Seq: 61, Key: "m2", Initiated: ts, Opts: PutOptions{Tags: map[string]string{"b": "2"}}}}},
 	}
 }
 
@@ -157,6 +168,10 @@ func goldenIndexValues() []struct {
 		{"upload", recs["20-upload-create"].Upload},
 		{"upload-plain", recs["21-upload-create-plain"].Upload},
 		{"part", recs["22-upload-part"].Part},
+		{"bucket-configs", &BucketInfo{Name: "photos", Created: gT0, Versioning: VersioningEnabled,
+			Configs: map[BucketConfig]string{ConfigLifecycle: recs["28-bucket-config-lifecycle"].ConfigDoc, ConfigTagging: `{"env":"prod"}`}}},
+		{"version-tagged", recs["32-put-tagged"].Version},
+		{"upload-tagged", recs["33-upload-create-tagged"].Upload},
 	}
 }
 

@@ -75,6 +75,9 @@ func opRows() []opRow {
 		{"GetBucketPolicy", false, false},
 		{"PutBucketPolicy", true, false},
 		{"DeleteBucketPolicy", true, false},
+		{"GetBucketLifecycleConfiguration", false, false},
+		{"PutBucketLifecycleConfiguration", true, false},
+		{"DeleteBucketLifecycle", true, false},
 		{"DeleteObjects", true, true},
 		// Objects.
 		{"PutObject", true, true},
@@ -150,6 +153,8 @@ func adminRows() []adminRow {
 		{post, "checkpoint", "AdminCheckpoint", true, true},
 		{get, "checkpoints", "AdminListCheckpoints", false, false},
 		{post, "wal-archive/delete", "AdminDeleteWALArchive", true, true},
+		// Lifecycle: run a pass now (its removals are audited as lifecycle's).
+		{post, "lifecycle/run", "AdminRunLifecycle", true, true},
 	}
 }
 
@@ -172,6 +177,7 @@ func Ops() []Op {
 	for _, name := range []string{OpConsoleSignIn, OpConsoleSignOut} {
 		out = append(out, Op{Name: name, Audited: true})
 	}
+	out = append(out, lifecycleOps()...) // gate/lifecycle.go
 	return out
 }
 

@@ -35,7 +35,7 @@ type route struct {
 // never affect routing. A request naming more than one is refused.
 func subResources() []string {
 	return append([]string{
-		"acl", "attributes", "delete", "legal-hold", "location", "object-lock", "policy", "retention",
+		"acl", "attributes", "delete", "legal-hold", "lifecycle", "location", "object-lock", "policy", "retention",
 		"tagging", "uploadId", "uploads", "versioning", "versions",
 	}, unsupportedSubResources()...)
 }
@@ -45,7 +45,7 @@ func subResources() []string {
 func unsupportedSubResources() []string {
 	return []string{
 		"accelerate", "analytics", "cors", "encryption", "intelligent-tiering", "inventory",
-		"lifecycle", "logging", "metadataTable", "metrics", "notification", "ownershipControls",
+		"logging", "metadataTable", "metrics", "notification", "ownershipControls",
 		"policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore",
 		"select", "session", "torrent", "website", "renameObject",
 	}
@@ -84,6 +84,9 @@ func routeTable() map[routeKey]route {
 	add(GET, levelBucket, "policy", "GetBucketPolicy", (*request).getBucketPolicy)
 	add(PUT, levelBucket, "policy", "PutBucketPolicy", (*request).putBucketPolicy)
 	add(DELETE, levelBucket, "policy", "DeleteBucketPolicy", (*request).deleteBucketPolicy)
+	add(GET, levelBucket, "lifecycle", "GetBucketLifecycleConfiguration", (*request).getBucketLifecycleConfiguration)
+	add(PUT, levelBucket, "lifecycle", "PutBucketLifecycleConfiguration", (*request).putBucketLifecycleConfiguration)
+	add(DELETE, levelBucket, "lifecycle", "DeleteBucketLifecycle", (*request).deleteBucketLifecycle)
 
 	// Objects.
 	add(PUT, levelObject, "", "PutObject", (*request).putObject) // or CopyObject (x-amz-copy-source)
@@ -105,7 +108,7 @@ func routeTable() map[routeKey]route {
 
 	// Everything else on a known sub-resource is explicitly not
 	// implemented.
-	for _, sub := range append(unsupportedSubResources(), "acl", "tagging", "attributes") {
+	for _, sub := range append(unsupportedSubResources(), "acl", "tagging", "attributes", "lifecycle") {
 		for _, m := range []string{GET, PUT, POST, DELETE, HEAD} {
 			for _, l := range []level{levelBucket, levelObject} {
 				k := routeKey{m, l, sub}

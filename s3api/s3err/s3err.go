@@ -73,6 +73,7 @@ const (
 	OperationAborted                   Code = "OperationAborted"
 	MalformedPolicy                    Code = "MalformedPolicy"
 	NoSuchBucketPolicy                 Code = "NoSuchBucketPolicy"
+	NoSuchLifecycleConfiguration       Code = "NoSuchLifecycleConfiguration"
 )
 
 // Status returns the HTTP status AWS answers with for c; 500 for a code it
@@ -92,7 +93,7 @@ func (c Code) Status() int {
 	case AccessDenied, InvalidAccessKeyID, RequestTimeTooSkewed, SignatureDoesNotMatch, InvalidObjectState:
 		return http.StatusForbidden
 	case NoSuchBucket, NoSuchKey, NoSuchObjectLockConfiguration, NoSuchUpload, NoSuchVersion, NoSuchBucketPolicy,
-		ObjectLockConfigurationNotFoundErr:
+		ObjectLockConfigurationNotFoundErr, NoSuchLifecycleConfiguration:
 		return http.StatusNotFound
 	case MethodNotAllowed:
 		return http.StatusMethodNotAllowed
@@ -223,6 +224,8 @@ func (c Code) Message() string {
 		return "Policies must be valid JSON and the first byte must be '{'"
 	case NoSuchBucketPolicy:
 		return "The bucket policy does not exist"
+	case NoSuchLifecycleConfiguration:
+		return "The lifecycle configuration does not exist"
 	}
 	return "We encountered an internal error. Please try again."
 }

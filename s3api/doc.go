@@ -90,6 +90,27 @@
 // 409 InvalidBucketState unless versioning is Enabled; MalformedXML for bad
 // documents).
 //
+// Lifecycle (s3api/lifecycle.go, package lifecycle applies the rules):
+// PutBucketLifecycleConfiguration (Content-MD5 or x-amz-checksum-*
+// required: 400 InvalidRequest; up to 1000 rules, else InvalidRequest;
+// Rule ID ≤ 255 and unique, else InvalidArgument; a missing ID is
+// generated; Status Enabled/Disabled; Filter with exactly one of Prefix,
+// Tag, And{Prefix, Tags, ObjectSizeGreaterThan, ObjectSizeLessThan},
+// ObjectSizeGreaterThan, ObjectSizeLessThan, or the legacy top-level
+// Prefix — both or neither is MalformedXML; Expiration with exactly one of
+// Days, Date (midnight UTC, else InvalidArgument "'Date' must be at
+// midnight GMT") and ExpiredObjectDeleteMarker; NoncurrentVersionExpiration
+// {NoncurrentDays, NewerNoncurrentVersions ≤ 100};
+// AbortIncompleteMultipartUpload{DaysAfterInitiation} (not with Tag or
+// size filters: InvalidRequest); non-positive numbers are InvalidArgument
+// "'X' for Y action must be a positive integer"; a rule without an action
+// is InvalidRequest; Transition and NoncurrentVersionTransition are
+// refused with 400 InvalidStorageClass, since there is one storage class),
+// GetBucketLifecycleConfiguration (404 NoSuchLifecycleConfiguration when
+// none; x-amz-transition-default-minimum-object-size answered, without
+// effect), DeleteBucketLifecycle (204, also when there was none). IAM:
+// s3:PutLifecycleConfiguration (Put and Delete), s3:GetLifecycleConfiguration.
+//
 // Objects: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects,
 // CopyObject, Put/GetObjectRetention, Put/GetObjectLegalHold,
 // GetObjectTagging (always an empty tag set: tags are not stored, but copy
@@ -183,7 +204,7 @@
 // # Not implemented (501 NotImplemented)
 //
 // Sub-resources acl, accelerate, analytics, attributes, cors, encryption,
-// intelligent-tiering, inventory, lifecycle, logging, metadataTable,
+// intelligent-tiering, inventory, logging, metadataTable,
 // metrics, notification, ownershipControls, policyStatus,
 // publicAccessBlock, renameObject, replication, requestPayment, restore,
 // select, session, torrent, website; Put/DeleteObjectTagging and bucket

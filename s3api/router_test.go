@@ -69,7 +69,8 @@ func TestRouting(t *testing.T) {
 	}{
 		{"conflicting sub-resources", "GET", "/route/a//b?retention&legal-hold", 400, "InvalidRequest"},
 		{"bucket acl", "GET", "/route?acl", 501, "NotImplemented"},
-		{"bucket lifecycle", "PUT", "/route?lifecycle", 501, "NotImplemented"},
+		{"bucket lifecycle without Content-MD5", "PUT", "/route?lifecycle", 400, "InvalidRequest"},
+		{"bucket logging", "PUT", "/route?logging", 501, "NotImplemented"},
 		{"bucket cors", "DELETE", "/route?cors", 501, "NotImplemented"},
 		{"object acl", "GET", "/route/a//b?acl", 501, "NotImplemented"},
 		{"put object tagging", "PUT", "/route/a//b?tagging", 501, "NotImplemented"},

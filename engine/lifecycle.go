@@ -128,4 +128,3 @@ func (e *Engine) countVersions(bucket, key string, limit int) (int, error) {
 	}
 	return n, it.Error()
 }
-

@@ -66,7 +66,9 @@ func TestFilterMatches(t *testing.T) {
 
 var day0 = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 
-func at(days int, hours int) time.Time { return day0.AddDate(0, 0, days).Add(time.Duration(hours) * time.Hour) }
+func at(days int, hours int) time.Time {
+	return day0.AddDate(0, 0, days).Add(time.Duration(hours) * time.Hour)
+}
 
 func TestEvaluate(t *testing.T) {
 	yes := true

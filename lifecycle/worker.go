@@ -394,4 +394,3 @@ func (w *Worker) uploadsPass(ctx context.Context, bi *engine.BucketInfo, cfg *Co
 		opts.KeyMarker, opts.UploadIDMarker = page.NextKeyMarker, page.NextUploadIDMarker
 	}
 }
-

@@ -19,6 +19,7 @@ import (
 	"github.com/wormstore/wormstore/gate"
 	"github.com/wormstore/wormstore/iam"
 	"github.com/wormstore/wormstore/identity"
+	"github.com/wormstore/wormstore/lifecycle"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 	"github.com/wormstore/wormstore/segment"
 )
@@ -230,6 +231,8 @@ type API struct {
 	// principals resolves access keys to users for authorisation; nil
 	// until the identity store is attached (then only root exists).
 	principals atomic.Pointer[identity.Store]
+	// lifecycle runs POST lifecycle/run; nil until AttachLifecycle.
+	lifecycle atomic.Pointer[lifecycle.Worker]
 }
 
 // New returns the admin API authenticating with cfg's root credentials,
@@ -272,6 +275,7 @@ func New(cfg Config) *API {
 		"AdminCheckpoint":       a.checkpoint,
 		"AdminListCheckpoints":  a.checkpoints,
 		"AdminDeleteWALArchive": a.deleteWALArchive,
+		"AdminRunLifecycle":     a.runLifecycle,
 	}
 	a.routes = map[string]map[string]*opRow{}
 	for _, op := range Ops() {

@@ -18,6 +18,8 @@
 //	                                {"error": "…", "code": "…"} last line if verify failed midway
 //	GET  /admin/v1/audit…           the audit stream (audit.go)
 //	…    /admin/v1/users…           users, access keys, user policies (iam.go)
+//	POST /admin/v1/lifecycle/run    LifecycleRun: a lifecycle pass now (lifecycle.go)
+//	     ?bucket=NAME               only that bucket (default: every bucket)
 //
 // Every route is one row of the operation table (Ops, the admin rows of
 // gate.Ops): method, route, operation name, IAM admin action, mutating,

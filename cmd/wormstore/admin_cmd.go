@@ -51,6 +51,9 @@ type adminCmd struct {
 	// Checkpoints and the WAL archive (admin_cmd_checkpoint.go).
 	Checkpoint adminCheckpointCmd `cmd:"" help:"Take a verified index checkpoint now and retire covered WAL files to wal/archive."`
 	WALArchive adminWALArchiveCmd `cmd:"" name:"wal-archive" help:"List or delete WAL files retired to wal/archive."`
+
+	// Lifecycle (admin_cmd_lifecycle.go).
+	Lifecycle adminLifecycleCmd `cmd:"" help:"Run bucket lifecycle rules now."`
 }
 
 type adminBucketCmd struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"time"
 
 	"github.com/alecthomas/kong"
 )
@@ -30,6 +31,9 @@ type runEnv struct {
 	adminReady func(addr string)
 	// consoleReady, if set, is called with the console listener's address.
 	consoleReady func(addr string)
+	// clock, if set, is the engine's clock (tests advance it to judge
+	// retention and lifecycle ages); nil = time.Now.
+	clock func() time.Time
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -22,6 +22,7 @@ import (
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/gate"
 	"github.com/wormstore/wormstore/identity"
+	"github.com/wormstore/wormstore/lifecycle"
 	"github.com/wormstore/wormstore/s3api"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 )
@@ -46,6 +47,9 @@ type serverCmd struct {
 
 	// Checkpoints (docs/notes-checkpoint.md).
 	CheckpointInterval time.Duration `help:"How often to take a verified index checkpoint and retire the WAL files it covers to DATA/wal/archive; 0 disables (wormstore admin checkpoint still works)." default:"1h" env:"WORMSTORE_CHECKPOINT_INTERVAL"`
+
+	// Lifecycle (docs/notes-lifecycle.md).
+	LifecycleInterval time.Duration `help:"How often to apply the buckets' lifecycle rules (never to a version under retention or legal hold); 0 disables the schedule (wormstore admin lifecycle run still works)." default:"1h" env:"WORMSTORE_LIFECYCLE_INTERVAL"`
 
 	ReadHeaderTimeout     time.Duration `help:"Longest time a client may take for the TLS handshake, request line and headers (S3, console and admin listeners); 0 = none." default:"10s"`
 	IdleTimeout           time.Duration `help:"Close a keep-alive connection that sends no new request for this long (S3, console and admin listeners); 0 = none." default:"60s"`
@@ -130,6 +134,9 @@ func (c *serverCmd) Run(env *runEnv) error {
 	if c.ReadHeaderTimeout < 0 || c.IdleTimeout < 0 || c.BodyIdleTimeout < 0 || c.MaxConnections < 0 || c.ConsoleMaxConnections < 0 {
 		return fmt.Errorf("--read-header-timeout, --idle-timeout, --body-idle-timeout, --max-connections and --console-max-connections must not be negative (0 disables)")
 	}
+	if c.LifecycleInterval < 0 {
+		return fmt.Errorf("--lifecycle-interval must not be negative (0 disables the schedule)")
+	}
 	user, secret, generated, err := c.credentials()
 	if err != nil {
 		return err
@@ -180,7 +187,7 @@ func (c *serverCmd) Run(env *runEnv) error {
 
 	log.Info("opening data directory; recovering", "data", c.Data)
 	eng, err := engine.Open(env.ctx, engine.Options{FS: vfs.Default, Dir: c.Data, Logger: log, OnWALSync: m.observeWALSync,
-		CheckpointInterval: c.CheckpointInterval})
+		CheckpointInterval: c.CheckpointInterval, Clock: env.clock})
 	if err != nil {
 		if errors.Is(err, engine.ErrFormatTooNew) {
 			return fmt.Errorf("%w (the data directory was written by a newer wormstore; run that version)", err)
@@ -220,6 +227,24 @@ func (c *serverCmd) Run(env *runEnv) error {
 	}
 	m.registerEngine(eng)
 	m.registerClock(eng)
+	// The lifecycle worker acts through the same door (its removals are
+	// audited as "lifecycle") and stops before the engine closes.
+	lw, err := lifecycle.New(lifecycle.Config{Gate: door, Logger: log.With("component", "lifecycle"), Interval: c.LifecycleInterval})
+	if err != nil {
+		return err
+	}
+	m.registerLifecycle(lw)
+	lctx, lcancel := context.WithCancel(env.ctx)
+	ldone := make(chan struct{})
+	go func() {
+		defer close(ldone)
+		lw.Run(lctx)
+	}()
+	defer func() {
+		lcancel()
+		<-ldone
+	}()
+	api.AttachLifecycle(lw)
 	api.AttachGate(door)
 	api.AttachIdentityStore(ids) // users allowed admin actions may now sign in
 	defer api.Detach()           // before eng.Close: ends admin operations first

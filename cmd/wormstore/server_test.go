@@ -40,11 +40,18 @@ func startServer(t *testing.T, args ...string) (addr string, stdout *bytes.Buffe
 // startTestServer is startServer returning the admin address too.
 func startTestServer(t *testing.T, args ...string) *testServer {
 	t.Helper()
+	return startTestServerWith(t, nil, args...)
+}
+
+// startTestServerWith is startTestServer with the engine clock set to
+// clock (nil: time.Now).
+func startTestServerWith(t *testing.T, clock func() time.Time, args ...string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, adminc := make(chan string, 1), make(chan string, 1)
 	ts := &testServer{stdout: &bytes.Buffer{}}
 	env := &runEnv{ctx: ctx, stdout: ts.stdout, stderr: io.Discard,
-		ready: func(a string) { ready <- a }, adminReady: func(a string) { adminc <- a }}
+		ready: func(a string) { ready <- a }, adminReady: func(a string) { adminc <- a }, clock: clock}
 	errc := make(chan error, 1)
 	go func() {
 		errc <- runWith(env, append([]string{"server", "--address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0"}, args...))

@@ -148,13 +148,18 @@ func (w *Worker) Totals() Totals {
 	return w.totals
 }
 
-// Run runs a pass every Interval until ctx ends (the first one Interval
-// after the start). With Interval <= 0 it returns at once.
+// FirstPassDelay bounds how long after the start Run waits for its first
+// pass (then it runs every Interval), so a server restarted more often
+// than its interval still applies its rules.
+const FirstPassDelay = 5 * time.Minute
+
+// Run runs a pass every Interval until ctx ends, the first one after
+// min(Interval, FirstPassDelay). With Interval <= 0 it returns at once.
 func (w *Worker) Run(ctx context.Context) {
 	if w.interval <= 0 {
 		return
 	}
-	t := time.NewTicker(w.interval)
+	t := time.NewTimer(min(w.interval, FirstPassDelay))
 	defer t.Stop()
 	for {
 		select {
@@ -162,6 +167,7 @@ func (w *Worker) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		t.Reset(w.interval)
 		id := fmt.Sprintf("lifecycle-%d", w.passes.Load()+1)
 		if _, err := w.RunPass(ctx, "", id); err != nil && ctx.Err() == nil {
 			w.log.Error("lifecycle: pass failed", "err", err)
@@ -280,17 +286,27 @@ func (w *Worker) versionsPass(ctx context.Context, bi *engine.BucketInfo, cfg *C
 	versioned := bi.Versioning != engine.VersioningOff
 	var key string
 	var vs []Version
+	locked := map[string]engine.LockState{} // lock states of vs's versions
 	flush := func() error {
 		if len(vs) == 0 {
 			return nil
 		}
 		st.Versions += int64(len(vs))
-		for _, a := range cfg.Evaluate(key, vs, w.eng.Now(), versioned) {
+		now := w.eng.Now()
+		for _, a := range cfg.Evaluate(key, vs, now, versioned) {
+			if a.Kind == RemoveNoncurrent && locked[a.VersionID].ProtectedAt(now) {
+				// Known locked from the listing: count it without taking
+				// the engine's lock. (The engine re-checks every removal
+				// it is asked for; this only spares it the refusals.)
+				st.SkippedLocked++
+				continue
+			}
 			if err := w.apply(ctx, bi.Name, key, a, requestID, st); err != nil {
 				return err
 			}
 		}
 		vs = vs[:0]
+		clear(locked)
 		return nil
 	}
 	opts := engine.VersionListOptions{}
@@ -310,6 +326,9 @@ func (w *Worker) versionsPass(ctx context.Context, bi *engine.BucketInfo, cfg *C
 				key = o.Key
 			}
 			vs = append(vs, Version{ID: o.VersionID, DeleteMarker: o.DeleteMarker, Size: o.Size, ModTime: o.ModTime, Tags: o.Tags})
+			if o.Lock != (engine.LockState{}) {
+				locked[o.VersionID] = o.Lock
+			}
 		}
 		if !page.IsTruncated {
 			break

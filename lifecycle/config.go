@@ -50,7 +50,7 @@ type FilterKind string
 
 // Filter kinds.
 const (
-	FilterAll    FilterKind = ""       // <Filter/> or <Filter><Prefix/></Filter>-less: every object
+	FilterAll    FilterKind = ""       // an empty <Filter/>: every object
 	FilterPrefix FilterKind = "prefix" // <Prefix>
 	FilterTag    FilterKind = "tag"    // <Tag>
 	FilterAnd    FilterKind = "and"    // <And>

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/wormstore/wormstore/engine"
@@ -122,7 +121,6 @@ type Worker struct {
 	interval time.Duration
 
 	running chan struct{} // one pass at a time (a token)
-	passes  atomic.Int64
 
 	mu     sync.Mutex
 	totals Totals // guarded by mu
@@ -168,7 +166,8 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-t.C:
 		}
 		t.Reset(w.interval)
-		id := fmt.Sprintf("lifecycle-%d", w.passes.Load()+1)
+		// Scheduled passes are named by their start on the engine clock.
+		id := "lifecycle-" + w.eng.Now().Format("20060102T150405.000Z")
 		if _, err := w.RunPass(ctx, "", id); err != nil && ctx.Err() == nil {
 			w.log.Error("lifecycle: pass failed", "err", err)
 		}
@@ -193,7 +192,6 @@ func (w *Worker) RunPass(ctx context.Context, bucket, requestID string) (Stats, 
 	start := time.Now()
 	err := w.pass(ctx, bucket, requestID, &st)
 	st.Took = time.Since(start)
-	w.passes.Add(1)
 	w.mu.Lock()
 	w.totals.Passes++
 	w.totals.Stats.add(st)
@@ -258,6 +256,9 @@ func (w *Worker) pass(ctx context.Context, only, requestID string, st *Stats) er
 		}
 		st.Buckets++
 		if err := w.bucketPass(ctx, bi, cfg, requestID, st); err != nil {
+			if errors.Is(err, engine.ErrNoSuchBucket) {
+				continue // deleted during the pass
+			}
 			return fmt.Errorf("lifecycle: bucket %s: %w", bi.Name, err)
 		}
 	}

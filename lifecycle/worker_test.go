@@ -288,3 +288,31 @@ func TestLifecycleRemoveRechecks(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, res.Removed)
 }
+
+// TestWorkerRunSchedules: Run passes every Interval until its context
+// ends, and not at all with Interval 0.
+func TestWorkerRunSchedules(t *testing.T) {
+	h := newHarness(t)
+	g, err := gate.New(gate.Config{Engine: h.eng})
+	require.NoError(t, err)
+	off, err := lifecycle.New(lifecycle.Config{Gate: g})
+	require.NoError(t, err)
+	off.Run(context.Background()) // returns at once
+	require.Zero(t, off.Totals().Passes)
+
+	w, err := lifecycle.New(lifecycle.Config{Gate: g, Interval: time.Millisecond})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx)
+	}()
+	require.Eventually(t, func() bool { return w.Totals().Passes >= 2 }, time.Minute, time.Millisecond)
+	cancel()
+	<-done
+	n := w.Totals().Passes
+	_, err = w.RunPass(context.Background(), "", "after") // still usable on demand
+	require.NoError(t, err)
+	require.Equal(t, n+1, w.Totals().Passes, "Run stopped with its context")
+}

@@ -141,8 +141,8 @@ func parseLifecycle(data []byte) (*lifecycle.Configuration, error) {
 	return cfg, nil
 }
 
-// lcInt parses a positive integer element; what names it for the message
-// ("'Days' for Expiration action").
+// lcPositive parses a positive integer element; what names it for the
+// message ("'Days' for Expiration action"), arg for ArgumentName.
 func lcPositive(s *string, what, arg string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(*s))
 	if err != nil {

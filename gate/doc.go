@@ -38,6 +38,13 @@
 //     suppressed by entries the engine would derive from, say, a
 //     compaction's records.
 //
+// The lifecycle worker (package lifecycle) is a door without a network:
+// Gate.BeginLifecycle opens the scope of each of its actions, with source
+// and principal "lifecycle", so the engine audits every lifecycle removal
+// like any request's. Its operations (lifecycle:…) have no IAM action; its
+// caller is not authenticated, so it can be allowed nothing, bypass
+// included — and the engine's LifecycleRemove takes no bypass at all.
+//
 // Unauthenticated requests, at any of the doors, are the only ones anyone
 // can send, so what they may write is bounded (one limiter per Gate, shared
 // by the doors): every field is truncated by the engine (see

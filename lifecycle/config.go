@@ -2,7 +2,6 @@ package lifecycle
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,14 +12,6 @@ import (
 // (ErrFormatTooNew) rather than guessed at: applying rules wrongly
 // removes data.
 const FormatVersion = 1
-
-// Errors of Decode.
-var (
-	// ErrFormatTooNew: the stored document was written by a newer wormstore.
-	ErrFormatTooNew = errors.New("lifecycle: configuration format is newer than this binary")
-	// ErrCorrupt: the stored document does not decode.
-	ErrCorrupt = errors.New("lifecycle: corrupt configuration document")
-)
 
 // Configuration is a bucket's lifecycle configuration as stored: the rules
 // of PutBucketLifecycleConfiguration after validation, in request order.

@@ -216,8 +216,15 @@ func parseLifecycleFilter(in *lcFilterIn) (lifecycle.Filter, error) {
 	case in.And != nil:
 		a := in.And
 		f.Kind = lifecycle.FilterAnd
-		if a.Prefix == nil && len(a.Tags) == 0 && a.GT == nil && a.LT == nil {
-			return f, lcMalformed("And without a condition")
+		n := len(a.Tags)
+		for _, set := range []bool{a.Prefix != nil, a.GT != nil, a.LT != nil} {
+			if set {
+				n++
+			}
+		}
+		if n < 2 {
+			// And combines two or more predicates (AWS's schema).
+			return f, lcMalformed("And must contain at least two conditions")
 		}
 		if a.Prefix != nil {
 			f.Prefix = *a.Prefix

@@ -235,6 +235,11 @@ func TestLifecycleValidationRaw(t *testing.T) {
 
 	r = put(good, true)
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	and2 := strings.Replace(good, "<Prefix>a/</Prefix>", "<And><Prefix>b/</Prefix><Tag><Key>k</Key><Value>v</Value></Tag></And>", 1)
+	r = put(and2, true)
+	require.Equal(t, http.StatusOK, r.status, "an And of a prefix and a tag: %s", r.body)
+	r = put(good, true)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 
 	for name, body := range map[string]string{
 		"not xml":        `{"Rules":[]}`,
@@ -242,6 +247,7 @@ func TestLifecycleValidationRaw(t *testing.T) {
 		"bad status":     strings.Replace(good, "Enabled", "enabled", 1),
 		"no status":      strings.Replace(good, "<Status>Enabled</Status>", "", 1),
 		"empty and":      strings.Replace(good, "<Prefix>a/</Prefix>", "<And></And>", 1),
+		"and of one":     strings.Replace(good, "<Prefix>a/</Prefix>", "<And><Prefix>a/</Prefix></And>", 1),
 		"days not int":   strings.Replace(good, "<Days>1</Days>", "<Days>x</Days>", 1),
 		"empty exp":      strings.Replace(good, "<Days>1</Days>", "", 1),
 		"wrong root":     strings.Replace(strings.Replace(good, "<LifecycleConfiguration>", "<Lifecycle>", 1), "</LifecycleConfiguration>", "</Lifecycle>", 1),

@@ -37,7 +37,7 @@ func (s *Server) resolvePrincipal(rq *request) error {
 		p, ok := s.principals.Principal(rq.auth.AccessKey)
 		if !ok {
 			// Deleted or disabled between Verify and here.
-			return sigv4.ErrInvalidAccessKeyID
+			return &sigv4.AccessKeyError{AccessKey: rq.auth.AccessKey}
 		}
 		rq.principal = &p
 		c.Principal = &p

@@ -310,9 +310,9 @@ func (rq *request) completeMultipartUpload() error {
 	if err != nil {
 		return uploadErr(err, rq.bucket, rq.key, id)
 	}
-	rq.setVersionHeader(info.VersionID)
+	rq.setWriteVersionHeader(info.VersionID)
 	res := s3xml.CompleteMultipartUploadResult{
-		Location: "/" + rq.bucket + "/" + rq.key, Bucket: rq.bucket, Key: rq.key, ETag: quoteETag(info.ETag),
+		Location: rq.objectURL(), Bucket: rq.bucket, Key: rq.key, ETag: quoteETag(info.ETag),
 	}
 	res.SetChecksums(info.Checksums, info.ChecksumType)
 	return rq.writeXML(http.StatusOK, res)

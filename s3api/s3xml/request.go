@@ -26,7 +26,8 @@ func malformed(format string, args ...any) *s3err.Error {
 // is not one well-formed document with the expected root element.
 func decode(data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return malformed("empty body")
+		// As AWS for the operations whose body is required.
+		return s3err.New(s3err.MissingRequestBodyError, "")
 	}
 	d := xml.NewDecoder(bytes.NewReader(data))
 	if err := d.Decode(v); err != nil {
@@ -94,6 +95,10 @@ type CompleteMultipartUpload struct {
 // checked by the engine (InvalidPartOrder).
 func DecodeCompleteMultipartUpload(data []byte) (*CompleteMultipartUpload, error) {
 	var c CompleteMultipartUpload
+	if len(bytes.TrimSpace(data)) == 0 {
+		// AWS answers MalformedXML here, not MissingRequestBodyError.
+		return nil, malformed("empty body")
+	}
 	if err := decode(data, &c); err != nil {
 		return nil, err
 	}

@@ -244,10 +244,10 @@ func (c *Checksums) Write(p []byte) (int, error) {
 // setTrailer records a received checksum trailer. name is lowercase.
 func (c *Checksums) setTrailer(name, value string) error {
 	if !c.req.Trailer || name != c.req.Algorithm.HeaderName() {
-		return fmt.Errorf("%w: undeclared trailer %.64q", ErrInvalidTrailer, name)
+		return fmt.Errorf("%w: %w: undeclared trailer %.64q", ErrMalformedTrailer, ErrInvalidTrailer, name)
 	}
 	if c.gotTrailer {
-		return fmt.Errorf("%w: duplicate trailer %q", ErrInvalidTrailer, name)
+		return fmt.Errorf("%w: %w: duplicate trailer %q", ErrMalformedTrailer, ErrInvalidTrailer, name)
 	}
 	if _, err := c.req.Algorithm.decodeValue(value); err != nil {
 		return err

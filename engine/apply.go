@@ -137,7 +137,12 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 		if err := deleteUpload(b, rec.Bucket, rec.Key, rec.UpSeq); err != nil {
 			return err
 		}
-		return applyPut(b, rec.Bucket, rec.Key, rec.Version, rec.Replaces)
+		if err := applyPut(b, rec.Bucket, rec.Key, rec.Version, rec.Replaces); err != nil {
+			return err
+		}
+		// Remember the completion (derived from the record, so replay
+		// reproduces it) for a repeated Complete of the same upload.
+		return b.Set(completedKey(rec.Bucket, rec.Key, rec.UpSeq), binary.BigEndian.AppendUint64(nil, rec.Version.Seq), nil)
 	case recUploadAbort:
 		return deleteUpload(b, rec.Bucket, rec.Key, rec.UpSeq)
 	case recAuditAnchor:
@@ -175,6 +180,9 @@ func applyPut(b *pebble.Batch, bucket, key string, v *version, replaces []uint64
 }
 
 func applyRemove(b *pebble.Batch, bucket, key string, seq uint64) error {
+	if err := forgetCompleted(b, bucket, key, seq); err != nil {
+		return err
+	}
 	raw, c, err := b.Get(nullKey(bucket, key))
 	if err == nil {
 		isNull := len(raw) == 8 && binary.BigEndian.Uint64(raw) == seq
@@ -188,6 +196,32 @@ func applyRemove(b *pebble.Batch, bucket, key string, seq uint64) error {
 		return err
 	}
 	return b.Delete(versionKey(bucket, key, seq), nil)
+}
+
+// forgetCompleted deletes the completed-upload entries of key that name
+// version seq (at most one; a key has one per completed upload whose
+// version still exists).
+func forgetCompleted(b *pebble.Batch, bucket, key string, seq uint64) error {
+	p := objectPrefix(tagCompleted, bucket, key)
+	it, err := b.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return err
+	}
+	var drop [][]byte
+	for ok := it.First(); ok; ok = it.Next() {
+		if v := it.Value(); len(v) == 8 && binary.BigEndian.Uint64(v) == seq {
+			drop = append(drop, slices.Clone(it.Key()))
+		}
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return err
+	}
+	for _, k := range drop {
+		if err := b.Delete(k, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func deleteUpload(b *pebble.Batch, bucket, key string, upSeq uint64) error {

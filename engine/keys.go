@@ -17,6 +17,7 @@ import (
 //	'N' bucket 0x00 esc(key) 0x00 0x01         → seq:8 of the key's null version
 //	'U' bucket 0x00 esc(key) 0x00 0x01 seq:8   → Upload (JSON); seq = the upload's creating LSN
 //	'P' uploadSeq:8 partNumber:4               → Part (JSON)
+//	'C' bucket 0x00 esc(key) 0x00 0x01 upSeq:8 → seq:8 of the version a completed upload made
 //
 // Do not change: the layout is reproduced exactly by Rebuild and compared by
 // Verify.
@@ -27,6 +28,10 @@ const (
 	tagNull    = 'N'
 	tagUpload  = 'U'
 	tagPart    = 'P'
+	// tagCompleted entries remember completed uploads, so that a repeated
+	// CompleteMultipartUpload answers the same result; one lives as long
+	// as the version it names (applyRemove deletes it).
+	tagCompleted = 'C'
 )
 
 var (
@@ -100,6 +105,11 @@ func nullKey(bucket, key string) []byte { return objectPrefix(tagNull, bucket, k
 
 func uploadKey(bucket, key string, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(objectPrefix(tagUpload, bucket, key), seq)
+}
+
+// completedKey is the key of a completed upload's entry.
+func completedKey(bucket, key string, upSeq uint64) []byte {
+	return binary.BigEndian.AppendUint64(objectPrefix(tagCompleted, bucket, key), upSeq)
 }
 
 func partKey(uploadSeq uint64, num int) []byte {

@@ -98,7 +98,7 @@ func copyChecksumAlgorithm(h http.Header, src *engine.ObjectInfo) (sigv4.Algorit
 	if v := h.Get("x-amz-checksum-algorithm"); v != "" {
 		a, ok := sigv4.ParseAlgorithm(v)
 		if !ok {
-			return "", s3err.New(s3err.InvalidRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+			return "", s3err.New(s3err.InvalidRequest, unsupportedAlgorithmMessage)
 		}
 		return a, nil
 	}

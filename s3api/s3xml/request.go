@@ -62,6 +62,11 @@ type CompletePart struct {
 	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
 	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
 	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+	ChecksumMD5       string `xml:"ChecksumMD5,omitempty"`
+	ChecksumSHA512    string `xml:"ChecksumSHA512,omitempty"`
+	ChecksumXXHASH64  string `xml:"ChecksumXXHASH64,omitempty"`
+	ChecksumXXHASH3   string `xml:"ChecksumXXHASH3,omitempty"`
+	ChecksumXXHASH128 string `xml:"ChecksumXXHASH128,omitempty"`
 }
 
 // Checksums returns the part's checksum elements keyed by algorithm name
@@ -81,6 +86,11 @@ func (p CompletePart) Checksums() map[string]string {
 	add("CRC64NVME", p.ChecksumCRC64NVME)
 	add("SHA1", p.ChecksumSHA1)
 	add("SHA256", p.ChecksumSHA256)
+	add("MD5", p.ChecksumMD5)
+	add("SHA512", p.ChecksumSHA512)
+	add("XXHASH64", p.ChecksumXXHASH64)
+	add("XXHASH3", p.ChecksumXXHASH3)
+	add("XXHASH128", p.ChecksumXXHASH128)
 	return m
 }
 

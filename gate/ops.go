@@ -79,6 +79,7 @@ func opRows() []opRow {
 		// Objects.
 		{"PutObject", true, true},
 		{"CopyObject", true, true},
+		{"PostObject", true, true},
 		{"GetObject", false, false},
 		{"HeadObject", false, false},
 		{"DeleteObject", true, true},
@@ -87,6 +88,7 @@ func opRows() []opRow {
 		{"GetObjectLegalHold", false, true},
 		{"PutObjectLegalHold", true, true},
 		{"GetObjectTagging", false, false},
+		{"GetObjectAttributes", false, false},
 		// Multipart.
 		{"CreateMultipartUpload", true, true},
 		{"UploadPart", true, false},

@@ -344,6 +344,11 @@ func (s *Server) serve(rq *request) error {
 	if len(rq.key) > maxKeyLength {
 		return s3err.New(s3err.KeyTooLongError, "").With("Size", strconv.Itoa(len(rq.key))).With("MaxSizeAllowed", strconv.Itoa(maxKeyLength))
 	}
+	if s.isPostObject(rq) {
+		// A browser POST upload authenticates by its signed policy
+		// document in the form (postpolicy.go).
+		return s.servePost(rq)
+	}
 	auth, err := s.verifier.Verify(rq.r)
 	if err != nil {
 		return err

@@ -80,6 +80,7 @@ const (
 	MalformedPOSTRequest                Code = "MalformedPOSTRequest"
 	IncorrectNumberOfFilesInPostRequest Code = "IncorrectNumberOfFilesInPostRequest"
 	InvalidObjectName                   Code = "InvalidObjectName"
+	MaxPostPreDataLengthExceededError   Code = "MaxPostPreDataLengthExceededError"
 )
 
 // Status returns the HTTP status AWS answers with for c; 500 for a code it
@@ -96,7 +97,8 @@ func (c Code) Status() int {
 		MissingRequestBodyError, XAmzContentSHA256Mismatch, RequestTimeout, UnexpectedContent,
 		InvalidTag, MissingSecurityHeader, InvalidEncryptionAlgorithmError, MalformedPolicy,
 		InvalidRedirectLocation, MalformedTrailerError, RequestHeaderSectionTooLarge, InvalidPolicyDocument,
-		MalformedPOSTRequest, IncorrectNumberOfFilesInPostRequest, InvalidObjectName:
+		MalformedPOSTRequest, IncorrectNumberOfFilesInPostRequest, InvalidObjectName,
+		MaxPostPreDataLengthExceededError:
 		return http.StatusBadRequest
 	case AccessDenied, InvalidAccessKeyID, RequestTimeTooSkewed, SignatureDoesNotMatch, InvalidObjectState:
 		return http.StatusForbidden
@@ -246,6 +248,8 @@ func (c Code) Message() string {
 		return "POST requires exactly one file upload per request."
 	case InvalidObjectName:
 		return "The specified object name is not valid."
+	case MaxPostPreDataLengthExceededError:
+		return "Your POST request fields preceding the upload file were too large."
 	}
 	return "We encountered an internal error. Please try again."
 }
@@ -381,6 +385,7 @@ func table() []mapping {
 		{sigv4.ErrInvalidChecksum, InvalidRequest, true},
 		{sigv4.ErrChecksumConflict, InvalidRequest, true},
 		{sigv4.ErrMalformedTrailer, MalformedTrailerError, false},
+		{sigv4.ErrPostAuth, InvalidArgument, true},
 		{sigv4.ErrInvalidTrailer, InvalidRequest, true},
 		{sigv4.ErrMissingTrailer, InvalidRequest, true},
 		{sigv4.ErrNotFinished, InternalError, false},

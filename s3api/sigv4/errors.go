@@ -157,6 +157,11 @@ var (
 	// MalformedTrailerError.
 	ErrMalformedTrailer = errors.New("sigv4: malformed trailer")
 
+	// ErrPostAuth means a POST upload's authentication fields
+	// (x-amz-algorithm, x-amz-credential, x-amz-date, x-amz-signature) are
+	// missing or malformed. S3 code: InvalidArgument.
+	ErrPostAuth = errors.New("sigv4: invalid POST authentication fields")
+
 	// ErrMissingTrailer means x-amz-trailer declared a trailer that the body
 	// did not carry.
 	// S3 code: InvalidRequest.

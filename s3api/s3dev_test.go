@@ -449,3 +449,42 @@ func TestAWSErrorDetails(t *testing.T) {
 	require.Equal(t, "InvalidArgument", r.errorDoc(t).Code)
 	require.Contains(t, string(r.body), "<ArgumentName>x-amz-object-lock-legal-hold</ArgumentName><ArgumentValue>maybe</ArgumentValue>")
 }
+
+// TestNewChecksumTrailers: the new algorithms in an aws-chunked trailer
+// are verified too; a trailer section that is not "name:value" is
+// MalformedTrailerError.
+func TestNewChecksumTrailers(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.mustCreateBucket("trl", false)
+	chunked := func(key, name, trailerLine string) *http.Request {
+		body := "4\r\ndata\r\n0\r\n" + trailerLine + "\r\n\r\n"
+		return e.signed("PUT", "/trl/"+key, "", http.Header{
+			"Content-Encoding": {"aws-chunked"}, "X-Amz-Decoded-Content-Length": {"4"},
+			"X-Amz-Trailer": {name}, "X-Amz-Sdk-Checksum-Algorithm": {strings.ToUpper(strings.TrimPrefix(name, "x-amz-checksum-"))},
+		}, strings.NewReader(body), "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+	}
+	s512 := sha512.Sum512([]byte("data"))
+	good := map[string]string{
+		"x-amz-checksum-sha512":   b64(s512[:]),
+		"x-amz-checksum-xxhash64": b64(be64(xxhash.Sum64String("data"))),
+		"x-amz-checksum-xxhash3":  b64(be64(xxh3.HashString("data"))),
+	}
+	for name, v := range good {
+		r := e.send(chunked("ok", name, name+":"+v))
+		require.Equal(t, 200, r.status, "%s: %s", name, r.body)
+		r = e.send(chunked("bad", name, name+":"+b64(make([]byte, len(mustB64(t, v))))))
+		require.Equal(t, 400, r.status, name)
+		require.Equal(t, "BadDigest", r.errorDoc(t).Code, name)
+	}
+	r := e.send(chunked("malformed", "x-amz-checksum-xxhash3", "no colon here"))
+	require.Equal(t, 400, r.status, "%s", r.body)
+	require.Equal(t, "MalformedTrailerError", r.errorDoc(t).Code)
+	r = e.do("HEAD", "/trl/bad", nil, nil)
+	require.Equal(t, 404, r.status, "nothing stored")
+}
+
+func mustB64(t *testing.T, s string) []byte {
+	b, err := base64.StdEncoding.DecodeString(s)
+	require.NoError(t, err)
+	return b
+}

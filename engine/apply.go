@@ -142,7 +142,10 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 		}
 		// Remember the completion (derived from the record, so replay
 		// reproduces it) for a repeated Complete of the same upload.
-		return b.Set(completedKey(rec.Bucket, rec.Key, rec.UpSeq), binary.BigEndian.AppendUint64(nil, rec.Version.Seq), nil)
+		if err := b.Set(completedKey(rec.Bucket, rec.Key, rec.UpSeq), binary.BigEndian.AppendUint64(nil, rec.Version.Seq), nil); err != nil {
+			return err
+		}
+		return b.Set(completedVersionKey(rec.Bucket, rec.Key, rec.Version.Seq), binary.BigEndian.AppendUint64(nil, rec.UpSeq), nil)
 	case recUploadAbort:
 		return deleteUpload(b, rec.Bucket, rec.Key, rec.UpSeq)
 	case recAuditAnchor:
@@ -198,30 +201,30 @@ func applyRemove(b *pebble.Batch, bucket, key string, seq uint64) error {
 	return b.Delete(versionKey(bucket, key, seq), nil)
 }
 
-// forgetCompleted deletes the completed-upload entries of key that name
-// version seq (at most one; a key has one per completed upload whose
-// version still exists).
+// forgetCompleted deletes the completed-upload entries of version seq, if
+// it was made by an upload: one point lookup of the reverse entry.
 func forgetCompleted(b *pebble.Batch, bucket, key string, seq uint64) error {
-	p := objectPrefix(tagCompleted, bucket, key)
-	it, err := b.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	rk := completedVersionKey(bucket, key, seq)
+	raw, c, err := b.Get(rk)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	var drop [][]byte
-	for ok := it.First(); ok; ok = it.Next() {
-		if v := it.Value(); len(v) == 8 && binary.BigEndian.Uint64(v) == seq {
-			drop = append(drop, slices.Clone(it.Key()))
-		}
+	ok := len(raw) == 8
+	var upSeq uint64
+	if ok {
+		upSeq = binary.BigEndian.Uint64(raw)
 	}
-	if err := errors.Join(it.Error(), it.Close()); err != nil {
+	c.Close()
+	if !ok {
+		return fmt.Errorf("%w: completed-upload entry of version %d is %d bytes", ErrCorrupt, seq, len(raw))
+	}
+	if err := b.Delete(completedKey(bucket, key, upSeq), nil); err != nil {
 		return err
 	}
-	for _, k := range drop {
-		if err := b.Delete(k, nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return b.Delete(rk, nil)
 }
 
 func deleteUpload(b *pebble.Batch, bucket, key string, upSeq uint64) error {

@@ -70,7 +70,10 @@ func readPostForm(r *http.Request) (*postForm, error) {
 	if r.Body != nil {
 		body = r.Body
 	}
-	mr := multipart.NewReader(body, params["boundary"])
+	// Everything before the file is read unauthenticated: cap it (fields,
+	// part headers and boundaries), and lift the cap at the file.
+	pre := &preFileLimit{r: body, left: maxPostPreFile}
+	mr := multipart.NewReader(pre, params["boundary"])
 	f := &postForm{fields: map[string]string{}}
 	total := 0
 	for {
@@ -86,6 +89,7 @@ func readPostForm(r *http.Request) (*postForm, error) {
 			return nil, s3err.New(s3err.MalformedPOSTRequest, "")
 		}
 		if name == "file" {
+			pre.lift()
 			f.file, f.filename = p, p.FileName()
 			return f, nil
 		}
@@ -105,6 +109,37 @@ func readPostForm(r *http.Request) (*postForm, error) {
 		f.names = append(f.names, name)
 	}
 }
+
+// maxPostPreFile caps the bytes read before the file part: the fields'
+// 20 KiB plus room for part headers and boundaries.
+const maxPostPreFile = maxPostFields + 44<<10
+
+// preFileLimit fails reads with MaxPostPreDataLengthExceededError once
+// more than left bytes were read, until lift.
+type preFileLimit struct {
+	r      io.Reader
+	left   int64
+	lifted bool
+}
+
+func (l *preFileLimit) Read(p []byte) (int, error) {
+	if l.lifted {
+		return l.r.Read(p)
+	}
+	if l.left <= 0 {
+		return 0, s3err.New(s3err.MaxPostPreDataLengthExceededError, "")
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// lift removes the cap (the multipart reader may have buffered past the
+// file part's headers already; that is within the cap).
+func (l *preFileLimit) lift() { l.lifted = true }
 
 // postReadErr maps an error reading the form: transport errors as for any
 // body, framing errors as MalformedPOSTRequest.

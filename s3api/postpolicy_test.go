@@ -329,3 +329,21 @@ func sha256Sum(b []byte) []byte {
 	s := sha256.Sum256(b)
 	return s[:]
 }
+
+// TestPostObjectPreFileCap: what precedes the file is read before
+// authentication and is capped (fields and part headers alike).
+func TestPostObjectPreFileCap(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.mustCreateBucket("capped", false)
+	url := e.srv.URL + "/capped"
+	r := e.postUpload(url, []postField{{"key", "k"}, {"x-amz-meta-big", strings.Repeat("v", 21<<10)}}, "f", []byte("x"))
+	require.Equal(t, 400, r.status, "%s", r.body)
+	require.Equal(t, "MaxPostPreDataLengthExceededError", r.errorDoc(t).Code)
+	var many []postField
+	for i := range 3000 {
+		many = append(many, postField{fmt.Sprintf("x-ignore-%d", i), ""})
+	}
+	r = e.postUpload(url, many, "f", []byte("x"))
+	require.Equal(t, 400, r.status, "%s", r.body)
+	require.Equal(t, "MaxPostPreDataLengthExceededError", r.errorDoc(t).Code)
+}

@@ -238,7 +238,9 @@ func completeChecksum(u *engine.UploadInfo, parts []s3xml.CompletePart, stored m
 			for name := range stored[p.PartNumber].Checksums {
 				a = sigv4.Algorithm(name)
 			}
-			if a == "" || (i > 0 && a != alg) {
+			if a == "" || a == sigv4.MD5 || (i > 0 && a != alg) {
+				// No shared algorithm, or MD5 (whose whole-object
+				// value parts cannot give): no object checksum.
 				return nil, "", nil
 			}
 			alg = a

@@ -124,3 +124,20 @@ func TestGetObjectAttributes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(len(data)), aws.ToInt64(got.ObjectSize))
 }
+
+// TestGetObjectAttributesPermissions: as AWS, GetObjectAttributes needs
+// s3:GetObject as well as s3:GetObjectAttributes (the Version twins with a
+// versionId).
+func TestGetObjectAttributesPermissions(t *testing.T) {
+	e, ids := newIAMEnv(t)
+	e.mustCreateBucket("perm", false)
+	e.mustPut("perm", "k", "data")
+	attrsOnly, _ := newUser(t, e, ids, "attrs-only", map[string]string{"p": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObjectAttributes","Resource":"arn:aws:s3:::perm/*"}]}`})
+	both, _ := newUser(t, e, ids, "both", map[string]string{"p": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:GetObjectAttributes"],"Resource":"arn:aws:s3:::perm/*"}]}`})
+	in := &s3.GetObjectAttributesInput{Bucket: aws.String("perm"), Key: aws.String("k"), ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectSize}}
+	_, err := attrsOnly.GetObjectAttributes(ctx(), in)
+	requireCode(t, err, "AccessDenied", http.StatusForbidden)
+	got, err := both.GetObjectAttributes(ctx(), in)
+	require.NoError(t, err)
+	require.Equal(t, int64(4), aws.ToInt64(got.ObjectSize))
+}

@@ -14,6 +14,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -346,4 +348,44 @@ func TestPostObjectPreFileCap(t *testing.T) {
 	r = e.postUpload(url, many, "f", []byte("x"))
 	require.Equal(t, 400, r.status, "%s", r.body)
 	require.Equal(t, "MaxPostPreDataLengthExceededError", r.errorDoc(t).Code)
+}
+
+// TestPostObjectBoto3: the form AWS's own SDK generates
+// (boto3 generate_presigned_post, SigV4) uploads as a browser would post it.
+func TestPostObjectBoto3(t *testing.T) {
+	if exec.Command("python3", "-c", "import boto3").Run() != nil {
+		t.Skip("python3 with boto3 not installed")
+	}
+	e := newEnv(t, envOptions{})
+	e.mustCreateBucket("boto", false)
+	script := `
+import boto3, json, sys
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id=sys.argv[2],
+                  aws_secret_access_key=sys.argv[3], config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+p = s3.generate_presigned_post("boto", "up/${filename}", Fields={"x-amz-meta-tool": "boto3", "success_action_status": "201"},
+    Conditions=[["starts-with", "$key", "up/"], {"x-amz-meta-tool": "boto3"}, {"success_action_status": "201"},
+                ["content-length-range", 1, 1000]], ExpiresIn=600)
+print(json.dumps(p))
+`
+	cmd := exec.Command("python3", "-c", script, e.srv.URL, testAccessKey, testSecret)
+	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	var p struct {
+		URL    string            `json:"url"`
+		Fields map[string]string `json:"fields"`
+	}
+	require.NoError(t, json.Unmarshal(out, &p))
+	var fields []postField
+	for k, v := range p.Fields {
+		fields = append(fields, postField{k, v})
+	}
+	r := e.postUpload(p.URL, fields, "boto.txt", []byte("from boto3"))
+	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+	require.Contains(t, string(r.body), "<Key>up/boto.txt</Key>")
+	require.Equal(t, "from boto3", e.mustGet("boto", "up/boto.txt"))
+	r = e.postUpload(p.URL, fields, "big.txt", bytes.Repeat([]byte("x"), 1001))
+	require.Equal(t, 400, r.status, "%s", r.body)
+	require.Equal(t, "EntityTooLarge", r.errorDoc(t).Code)
 }

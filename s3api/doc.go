@@ -10,6 +10,11 @@
 //	  ├─ parseTarget: bucket and key, path-style ("/bucket/key") or
 //	  │  virtual-hosted-style ("bucket.<VirtualHostDomain>/key"); the path is
 //	  │  used exactly as sent (decoded once): "//", "." and ".." are key bytes
+//	  ├─ request header section > 8 KiB: 400 RequestHeaderSectionTooLarge
+//	  ├─ a multipart/form-data POST to a bucket is PostObject: servePost
+//	  │  reads the form up to the file and authenticates by its signed
+//	  │  policy (sigv4.Verifier.VerifyPost), then the same principal,
+//	  │  authorization and handler steps as below
 //	  ├─ sigv4.Verifier.Verify: headers and query only, so a rejected
 //	  │  "Expect: 100-continue" upload never sends its body; anonymous
 //	  │  requests are 403 AccessDenied
@@ -17,6 +22,7 @@
 //	  │  deleted since is 403 InvalidAccessKeyId)
 //	  ├─ route table lookup on (method, service/bucket/object, sub-resource)
 //	  ├─ authorize (see Authorization)
+//	  ├─ x-amz-expected-bucket-owner check
 //	  └─ handler → engine; any error → s3err.FromError → <Error> document
 //
 // # Authorization

@@ -131,7 +131,8 @@
 // max]; field names are case-insensitive; $key is the key after
 // ${filename}, $bucket the request's bucket. Every field but policy,
 // x-amz-signature, file and x-ignore-* must be named by a condition. The
-// fields Content-Type (else the file part's), Cache-Control,
+// fields Content-Type (the file part's own header is ignored, as by S3),
+// Cache-Control,
 // Content-Disposition, Content-Encoding, Content-Language, Expires,
 // Content-MD5, x-amz-meta-*, x-amz-storage-class,
 // x-amz-website-redirect-location, x-amz-object-lock-mode,

@@ -384,11 +384,8 @@ func (s *Server) servePost(rq *request) error {
 			h[http.CanonicalHeaderKey(n)] = []string{fv[n]}
 		}
 	}
-	if _, ok := fv["content-type"]; !ok {
-		if ct := form.file.Header.Get("Content-Type"); ct != "" {
-			h.Set("Content-Type", ct)
-		}
-	}
+	// As S3, the file part's own Content-Type is not the object's: only
+	// the Content-Type field is (else binary/octet-stream).
 	r := *rq.r
 	r.Header = h
 	rq.r = &r

@@ -389,3 +389,17 @@ print(json.dumps(p))
 	require.Equal(t, 400, r.status, "%s", r.body)
 	require.Equal(t, "EntityTooLarge", r.errorDoc(t).Code)
 }
+
+// TestPostObjectContentType: only the Content-Type field sets the object's
+// type; the file part's header does not (S3 stores binary/octet-stream).
+func TestPostObjectContentType(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.mustCreateBucket("ctype", false)
+	fields := postPolicyForm(t, testAccessKey, testSecret, time.Now().Add(time.Hour),
+		[]any{map[string]string{"bucket": "ctype"}, map[string]string{"key": "k"}}, postField{"key", "k"})
+	r := e.postUpload(e.srv.URL+"/ctype", fields, "photo.jpg", []byte("not really a jpeg")) // CreateFormFile: application/octet-stream part
+	require.Equal(t, http.StatusNoContent, r.status, "%s", r.body)
+	head, err := e.s3.HeadObject(ctx(), &s3.HeadObjectInput{Bucket: aws.String("ctype"), Key: aws.String("k")})
+	require.NoError(t, err)
+	require.Equal(t, "binary/octet-stream", aws.ToString(head.ContentType))
+}

@@ -142,7 +142,15 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 		if err := deleteUpload(b, rec.Bucket, rec.Key, rec.UpSeq); err != nil {
 			return err
 		}
-		return applyPut(b, rec.Bucket, rec.Key, rec.Version, rec.Replaces)
+		if err := applyPut(b, rec.Bucket, rec.Key, rec.Version, rec.Replaces); err != nil {
+			return err
+		}
+		// Remember the completion (derived from the record, so replay
+		// reproduces it) for a repeated Complete of the same upload.
+		if err := b.Set(completedKey(rec.Bucket, rec.Key, rec.UpSeq), binary.BigEndian.AppendUint64(nil, rec.Version.Seq), nil); err != nil {
+			return err
+		}
+		return b.Set(completedVersionKey(rec.Bucket, rec.Key, rec.Version.Seq), binary.BigEndian.AppendUint64(nil, rec.UpSeq), nil)
 	case recUploadAbort:
 		return deleteUpload(b, rec.Bucket, rec.Key, rec.UpSeq)
 	case recAuditAnchor:
@@ -180,6 +188,9 @@ func applyPut(b *pebble.Batch, bucket, key string, v *version, replaces []uint64
 }
 
 func applyRemove(b *pebble.Batch, bucket, key string, seq uint64) error {
+	if err := forgetCompleted(b, bucket, key, seq); err != nil {
+		return err
+	}
 	raw, c, err := b.Get(nullKey(bucket, key))
 	if err == nil {
 		isNull := len(raw) == 8 && binary.BigEndian.Uint64(raw) == seq
@@ -193,6 +204,32 @@ func applyRemove(b *pebble.Batch, bucket, key string, seq uint64) error {
 		return err
 	}
 	return b.Delete(versionKey(bucket, key, seq), nil)
+}
+
+// forgetCompleted deletes the completed-upload entries of version seq, if
+// it was made by an upload: one point lookup of the reverse entry.
+func forgetCompleted(b *pebble.Batch, bucket, key string, seq uint64) error {
+	rk := completedVersionKey(bucket, key, seq)
+	raw, c, err := b.Get(rk)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ok := len(raw) == 8
+	var upSeq uint64
+	if ok {
+		upSeq = binary.BigEndian.Uint64(raw)
+	}
+	c.Close()
+	if !ok {
+		return fmt.Errorf("%w: completed-upload entry of version %d is %d bytes", ErrCorrupt, seq, len(raw))
+	}
+	if err := b.Delete(completedKey(bucket, key, upSeq), nil); err != nil {
+		return err
+	}
+	return b.Delete(rk, nil)
 }
 
 func deleteUpload(b *pebble.Batch, bucket, key string, upSeq uint64) error {

@@ -46,6 +46,9 @@ func (e *Engine) CreateBucket(ctx context.Context, name string, opts CreateBucke
 // DeleteBucket deletes an empty bucket: no versions, no delete markers and
 // no multipart uploads may remain.
 func (e *Engine) DeleteBucket(ctx context.Context, name string) error {
+	if err := e.abortBucketUploads(ctx, name); err != nil {
+		return err
+	}
 	_, err := e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
 		if _, err := e.loadBucket(name); err != nil {
 			return nil, err
@@ -63,6 +66,61 @@ func (e *Engine) DeleteBucket(ctx context.Context, name string) error {
 	})
 	return err
 }
+
+// abortBucketUploads aborts every in-progress upload of a bucket that
+// holds no version or delete marker, as AWS's DeleteBucket does: each
+// abort is its own record (audited in the caller's scope: operation
+// DeleteBucket, detail upload-abort, the upload's key). A bucket with
+// versions keeps its uploads (DeleteBucket then answers BucketNotEmpty).
+func (e *Engine) abortBucketUploads(ctx context.Context, name string) error {
+	type pending struct {
+		key string
+		seq uint64
+	}
+	var ups []pending
+	p := bucketPrefix(tagUpload, name)
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		key, seq, err := decodeObjectKey(it.Key(), len(name))
+		if err != nil {
+			it.Close()
+			return err
+		}
+		ups = append(ups, pending{key, seq})
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return err
+	}
+	for _, u := range ups {
+		_, err := e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
+			if _, err := e.loadBucket(name); err != nil {
+				return nil, err
+			}
+			nonEmpty, err := e.hasPrefix(bucketPrefix(tagVersion, name))
+			if err != nil {
+				return nil, err
+			}
+			if nonEmpty {
+				return nil, fmt.Errorf("%w: %q", ErrBucketNotEmpty, name)
+			}
+			found, err := e.hasPrefix(uploadKey(name, u.key, u.seq))
+			if err != nil || !found {
+				return nil, errOr(err, errUploadGone)
+			}
+			return &record{Type: recUploadAbort, Bucket: name, Key: u.key, UpSeq: u.seq}, nil
+		})
+		if err != nil && !errors.Is(err, errUploadGone) {
+			return err
+		}
+	}
+	return nil
+}
+
+// errUploadGone skips an upload that completed or was aborted meanwhile.
+var errUploadGone = errors.New("engine: upload no longer in progress")
 
 func (e *Engine) hasPrefix(p []byte) (bool, error) {
 	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})

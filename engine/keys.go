@@ -17,6 +17,8 @@ import (
 //	'N' bucket 0x00 esc(key) 0x00 0x01         → seq:8 of the key's null version
 //	'U' bucket 0x00 esc(key) 0x00 0x01 seq:8   → Upload (JSON); seq = the upload's creating LSN
 //	'P' uploadSeq:8 partNumber:4               → Part (JSON)
+//	'C' bucket 0x00 esc(key) 0x00 0x01 'u' upSeq:8 → seq:8 of the version a completed upload made
+//	'C' bucket 0x00 esc(key) 0x00 0x01 'v' seq:8   → upSeq:8 (the reverse entry, so removal is a point lookup)
 //
 // Do not change: the layout is reproduced exactly by Rebuild and compared by
 // Verify.
@@ -27,6 +29,10 @@ const (
 	tagNull    = 'N'
 	tagUpload  = 'U'
 	tagPart    = 'P'
+	// tagCompleted entries remember completed uploads, so that a repeated
+	// CompleteMultipartUpload answers the same result; one lives as long
+	// as the version it names (applyRemove deletes it).
+	tagCompleted = 'C'
 )
 
 var (
@@ -100,6 +106,18 @@ func nullKey(bucket, key string) []byte { return objectPrefix(tagNull, bucket, k
 
 func uploadKey(bucket, key string, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(objectPrefix(tagUpload, bucket, key), seq)
+}
+
+// completedKey is the key of a completed upload's entry (upload seq →
+// version seq).
+func completedKey(bucket, key string, upSeq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(objectPrefix(tagCompleted, bucket, key), 'u'), upSeq)
+}
+
+// completedVersionKey is the reverse entry of a completed upload (version
+// seq → upload seq).
+func completedVersionKey(bucket, key string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(objectPrefix(tagCompleted, bucket, key), 'v'), seq)
 }
 
 func partKey(uploadSeq uint64, num int) []byte {

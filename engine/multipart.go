@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"crypto/md5"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -132,8 +134,19 @@ func (e *Engine) CompleteMultipartUpload(ctx context.Context, bucket, key, id st
 			return nil, fmt.Errorf("%w: part %d after part %d", ErrInvalidPartOrder, parts[i].Number, parts[i-1].Number)
 		}
 	}
+	var repeat *ObjectInfo
 	rec, err := e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
 		u, err := e.loadUpload(bucket, key, id)
+		if errors.Is(err, ErrNoSuchUpload) {
+			// Already completed (a client retrying after a lost
+			// answer)? Then the same result, and no second version.
+			info, cerr := e.completedUpload(bucket, key, id, parts)
+			if cerr != nil {
+				return nil, err
+			}
+			repeat = info
+			return nil, errRepeatedComplete
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -173,10 +186,79 @@ func (e *Engine) CompleteMultipartUpload(ctx context.Context, bucket, key, id st
 		rec.Type, rec.UpSeq = recUploadComplete, u.Seq
 		return rec, nil
 	})
+	if errors.Is(err, errRepeatedComplete) {
+		return repeat, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	info := e.info(bucket, key, rec.Version, true)
+	return &info, nil
+}
+
+// errRepeatedComplete stops the commit of a Complete whose upload already
+// completed; CompleteMultipartUpload answers the earlier result.
+var errRepeatedComplete = errors.New("engine: upload already completed")
+
+// CompletedUpload returns the version a completed upload made, while that
+// version exists, as CompleteMultipartUpload answered it; parts, if not
+// nil, must be the parts that Complete listed (number and ETag), else the
+// upload counts as unknown. An upload never completed, aborted, or whose
+// version was removed is ErrNoSuchUpload.
+func (e *Engine) CompletedUpload(ctx context.Context, bucket, key, id string, parts []CompletePart) (*ObjectInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := e.loadBucket(bucket); err != nil {
+		return nil, err
+	}
+	return e.completedUpload(bucket, key, id, parts)
+}
+
+func (e *Engine) completedUpload(bucket, key, id string, parts []CompletePart) (*ObjectInfo, error) {
+	upSeq, err := parseUploadID(id)
+	if err != nil {
+		return nil, err
+	}
+	raw, c, err := e.db.Get(completedKey(bucket, key, upSeq))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchUpload, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok := len(raw) == 8
+	var seq uint64
+	if ok {
+		seq = binary.BigEndian.Uint64(raw)
+	}
+	c.Close()
+	if !ok {
+		return nil, fmt.Errorf("%w: completed-upload entry of %s is %d bytes", ErrCorrupt, id, len(raw))
+	}
+	var v version
+	found, err := getJSON(e.db, versionKey(bucket, key, seq), &v)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchUpload, id)
+	}
+	if parts != nil {
+		if len(parts) != len(v.Parts) {
+			return nil, fmt.Errorf("%w: %s completed with other parts", ErrNoSuchUpload, id)
+		}
+		for i, p := range parts {
+			if p.Number != v.Parts[i].Number || trimETag(p.ETag) != v.Parts[i].ETag {
+				return nil, fmt.Errorf("%w: %s completed with other parts", ErrNoSuchUpload, id)
+			}
+		}
+	}
+	latest, err := e.isLatest(bucket, key, seq)
+	if err != nil {
+		return nil, err
+	}
+	info := e.info(bucket, key, &v, latest)
 	return &info, nil
 }
 
@@ -314,4 +396,19 @@ func (e *Engine) ListMultipartUploads(ctx context.Context, bucket string, opts U
 		return nil, err
 	}
 	return res, nil
+}
+
+// isLatest reports whether version seq is the newest of its key.
+func (e *Engine) isLatest(bucket, key string, seq uint64) (bool, error) {
+	p := objectPrefix(tagVersion, bucket, key)
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	if !it.First() {
+		return false, it.Error()
+	}
+	k := it.Key()
+	return len(k) == len(p)+8 && ^binary.BigEndian.Uint64(k[len(p):]) == seq, nil
 }

@@ -82,6 +82,7 @@ func opRows() []opRow {
 		// Objects.
 		{"PutObject", true, true},
 		{"CopyObject", true, true},
+		{"PostObject", true, true},
 		{"GetObject", false, false},
 		{"HeadObject", false, false},
 		{"DeleteObject", true, true},
@@ -90,6 +91,7 @@ func opRows() []opRow {
 		{"GetObjectLegalHold", false, true},
 		{"PutObjectLegalHold", true, true},
 		{"GetObjectTagging", false, false},
+		{"GetObjectAttributes", false, false},
 		// Multipart.
 		{"CreateMultipartUpload", true, true},
 		{"UploadPart", true, false},

@@ -111,7 +111,7 @@ func s3Action(op string) (action, versioned string) {
 	case "GetObjectAttributes":
 		return "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"
 	case "PutObject", "CopyObject", "CreateMultipartUpload", "UploadPart", "UploadPartCopy",
-		"CompleteMultipartUpload":
+		"CompleteMultipartUpload", "PostObject":
 		return "s3:PutObject", ""
 	case "AbortMultipartUpload":
 		return "s3:AbortMultipartUpload", ""
@@ -166,6 +166,7 @@ func Operations() []string {
 		"DeleteObjects", "GetObjectRetention", "PutObjectRetention", "GetObjectLegalHold",
 		"PutObjectLegalHold", "GetObjectAcl", "PutObjectAcl", "GetObjectTagging",
 		"PutObjectTagging", "DeleteObjectTagging", "GetObjectTorrent", "RestoreObject",
+		"PostObject",
 	}
 }
 

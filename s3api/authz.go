@@ -37,7 +37,7 @@ func (s *Server) resolvePrincipal(rq *request) error {
 		p, ok := s.principals.Principal(rq.auth.AccessKey)
 		if !ok {
 			// Deleted or disabled between Verify and here.
-			return sigv4.ErrInvalidAccessKeyID
+			return &sigv4.AccessKeyError{AccessKey: rq.auth.AccessKey}
 		}
 		rq.principal = &p
 		c.Principal = &p
@@ -129,7 +129,7 @@ func (rq *request) authorize() error {
 	}
 	var extra []string
 	switch op {
-	case "PutObject", "CopyObject", "CreateMultipartUpload":
+	case "PutObject", "CopyObject", "CreateMultipartUpload", "PostObject":
 		h := rq.r.Header
 		hold, mode := h.Get("x-amz-object-lock-legal-hold"), h.Get("x-amz-object-lock-mode")
 		var until time.Time
@@ -145,6 +145,10 @@ func (rq *request) authorize() error {
 			extra = append(extra, iam.ActionPutObjectLegalHold)
 		}
 		c = rq.s.gate.LockCond(hold, mode, until)
+	case "GetObjectAttributes":
+		// As AWS: s3:GetObject(Version) as well as
+		// s3:GetObject(Version)Attributes.
+		extra = append(extra, rq.s.gate.Op("GetObject").ActionFor(vid != ""))
 	case "CreateBucket":
 		if strings.EqualFold(strings.TrimSpace(rq.r.Header.Get("x-amz-bucket-object-lock-enabled")), "true") {
 			extra = append(extra, "s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning")

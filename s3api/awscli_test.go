@@ -124,3 +124,31 @@ func TestAWSCLIWalkthrough(t *testing.T) {
 
 	require.Positive(t, e.sawPayload("STREAMING-UNSIGNED-PAYLOAD-TRAILER"), "botocore streams with trailers over HTTPS")
 }
+
+// TestAWSCLIArchiveExtras: with the aws CLI, "aws s3 rb --force" after an
+// interrupted upload, get-object-attributes, and user metadata shown as
+// written (lower case).
+func TestAWSCLIArchiveExtras(t *testing.T) {
+	e := newEnv(t, envOptions{tls: true})
+	cli := newAWSCLI(t, e)
+	dir := t.TempDir()
+	f := filepath.Join(dir, "f.txt")
+	require.NoError(t, os.WriteFile(f, []byte("attributes\n"), 0o600))
+
+	cli.mustRun("s3api", "create-bucket", "--bucket", "cli-extras")
+	cli.mustRun("s3api", "put-object", "--bucket", "cli-extras", "--key", "f.txt", "--body", f, "--metadata", "foo=bar")
+	head := cli.mustRun("s3api", "head-object", "--bucket", "cli-extras", "--key", "f.txt")
+	require.Equal(t, map[string]any{"foo": "bar"}, head["Metadata"])
+	attrs := cli.mustRun("s3api", "get-object-attributes", "--bucket", "cli-extras", "--key", "f.txt",
+		"--object-attributes", "ETag", "ObjectSize", "StorageClass")
+	require.Equal(t, float64(len("attributes\n")), attrs["ObjectSize"])
+	require.Equal(t, "STANDARD", attrs["StorageClass"])
+	require.Equal(t, strings.Trim(head["ETag"].(string), `"`), attrs["ETag"])
+
+	// An interrupted upload no longer blocks "aws s3 rb --force".
+	cli.mustRun("s3api", "create-multipart-upload", "--bucket", "cli-extras", "--key", "interrupted")
+	_, stderr, ok := cli.run("s3", "rb", "s3://cli-extras", "--force")
+	require.True(t, ok, stderr)
+	_, _, ok = cli.run("s3api", "head-bucket", "--bucket", "cli-extras")
+	require.False(t, ok, "the bucket is gone")
+}

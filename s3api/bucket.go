@@ -124,6 +124,11 @@ func (rq *request) createBucket() error {
 	if err != nil {
 		return err
 	}
+	if cfg.LocationConstraint == DefaultRegion {
+		// As AWS: us-east-1 is the empty constraint; naming it is an
+		// error.
+		return s3err.New(s3err.InvalidLocationConstraint, "").With("LocationConstraint", cfg.LocationConstraint)
+	}
 	if lc := cfg.LocationConstraint; lc != "" && lc != rq.s.region {
 		if !validRegionName(lc) {
 			return s3err.New(s3err.InvalidLocationConstraint, "").With("LocationConstraint", lc)
@@ -141,6 +146,13 @@ func (rq *request) createBucket() error {
 	}
 	if err := rq.s.eng.CreateBucket(rq.ctx, rq.bucket, opts); err != nil {
 		if errors.Is(err, engine.ErrBucketExists) {
+			if rq.s.region == DefaultRegion {
+				// As AWS in us-east-1: creating a bucket you already
+				// own succeeds and changes nothing. (Every bucket of
+				// a wormstore server is the one account's.)
+				rq.w.Header().Set("Location", "/"+rq.bucket)
+				return rq.writeEmpty(http.StatusOK)
+			}
 			return s3err.FromError(err).With("BucketName", rq.bucket)
 		}
 		return err

@@ -24,8 +24,9 @@ func TestBuckets(t *testing.T) {
 		r := e.do("PUT", "/"+name, nil, nil)
 		require.Equal(t, 200, r.status, "%s: %s", name, r.body)
 	}
+	// As AWS in us-east-1: creating a bucket you own again succeeds.
 	_, err := c.CreateBucket(ctx(), &s3.CreateBucketInput{Bucket: aws.String("abc")})
-	requireCode(t, err, "BucketAlreadyOwnedByYou", http.StatusConflict)
+	require.NoError(t, err)
 
 	_, err = c.CreateBucket(ctx(), &s3.CreateBucketInput{Bucket: aws.String("eu-bucket"),
 		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraintEuWest1}})
@@ -34,8 +35,11 @@ func TestBuckets(t *testing.T) {
 	require.Equal(t, "InvalidLocationConstraint", r.errorDoc(t).Code)
 	r = e.do("PUT", "/bad-xml", nil, []byte("<CreateBucketConfiguration>"))
 	require.Equal(t, "MalformedXML", r.errorDoc(t).Code)
+	// us-east-1 is the empty constraint; AWS refuses it spelled out.
 	_, err = c.CreateBucket(ctx(), &s3.CreateBucketInput{Bucket: aws.String("here"),
 		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(testRegion)}})
+	requireCode(t, err, "InvalidLocationConstraint", http.StatusBadRequest)
+	_, err = c.CreateBucket(ctx(), &s3.CreateBucketInput{Bucket: aws.String("here")})
 	require.NoError(t, err)
 
 	loc, err := c.GetBucketLocation(ctx(), &s3.GetBucketLocationInput{Bucket: aws.String("abc")})
@@ -71,4 +75,20 @@ func TestBuckets(t *testing.T) {
 	e.mustPut("abc", "k", "x")
 	_, err = c.DeleteBucket(ctx(), &s3.DeleteBucketInput{Bucket: aws.String("abc")})
 	requireCode(t, err, "BucketNotEmpty", http.StatusConflict)
+}
+
+// TestCreateOwnedBucketOtherRegion: outside us-east-1 creating a bucket you
+// already own is 409 BucketAlreadyOwnedByYou, and the region's own
+// constraint is accepted.
+func TestCreateOwnedBucketOtherRegion(t *testing.T) {
+	e := newEnv(t, envOptions{region: "eu-west-1"})
+	in := &s3.CreateBucketInput{Bucket: aws.String("mine"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraintEuWest1}}
+	_, err := e.s3.CreateBucket(ctx(), in)
+	require.NoError(t, err)
+	_, err = e.s3.CreateBucket(ctx(), in)
+	requireCode(t, err, "BucketAlreadyOwnedByYou", http.StatusConflict)
+	_, err = e.s3.CreateBucket(ctx(), &s3.CreateBucketInput{Bucket: aws.String("east"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint("us-east-1")}})
+	requireCode(t, err, "InvalidLocationConstraint", http.StatusBadRequest)
 }

@@ -14,6 +14,10 @@ const (
 	checksumComposite  = "COMPOSITE"
 )
 
+// unsupportedAlgorithmMessage is AWS's message for an unknown
+// x-amz-checksum-algorithm.
+const unsupportedAlgorithmMessage = "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256, SHA512, MD5, XXHASH64, XXHASH3, XXHASH128]"
+
 // crcParams returns the reflected polynomial and width of a CRC algorithm,
 // ok false for the SHA algorithms.
 func crcParams(a sigv4.Algorithm) (poly uint64, width int, ok bool) {

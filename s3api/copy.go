@@ -98,7 +98,7 @@ func copyChecksumAlgorithm(h http.Header, src *engine.ObjectInfo) (sigv4.Algorit
 	if v := h.Get("x-amz-checksum-algorithm"); v != "" {
 		a, ok := sigv4.ParseAlgorithm(v)
 		if !ok {
-			return "", s3err.New(s3err.InvalidRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+			return "", s3err.New(s3err.InvalidRequest, unsupportedAlgorithmMessage)
 		}
 		return a, nil
 	}
@@ -165,12 +165,19 @@ func (rq *request) copyObject() error {
 			return err
 		}
 	} else {
-		if cs.bucket == rq.bucket && cs.key == rq.key && cs.versionID == "" {
+		_, redirect := h[websiteRedirectHeader]
+		if cs.bucket == rq.bucket && cs.key == rq.key && cs.versionID == "" && !redirect {
 			return s3err.New(s3err.InvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 		}
 		opts.ContentType = src.Info.ContentType
 		opts.UserMeta = maps.Clone(src.Info.UserMeta)
 		opts.Headers = maps.Clone(src.Info.Headers)
+		// As AWS: the website redirect location is not copied; the
+		// request may set one.
+		delete(opts.Headers, websiteRedirectHeader)
+		if err := websiteRedirect(h, &opts); err != nil {
+			return err
+		}
 	}
 	alg, err := copyChecksumAlgorithm(h, &src.Info)
 	if err != nil {
@@ -187,7 +194,7 @@ func (rq *request) copyObject() error {
 		return objectErr(err, rq.bucket, rq.key)
 	}
 	out := rq.w.Header()
-	rq.setVersionHeader(info.VersionID)
+	rq.setWriteVersionHeader(info.VersionID)
 	if src.Info.VersionID != engine.NullVersionID {
 		out.Set("x-amz-copy-source-version-id", src.Info.VersionID)
 	}

@@ -10,6 +10,11 @@
 //	  ├─ parseTarget: bucket and key, path-style ("/bucket/key") or
 //	  │  virtual-hosted-style ("bucket.<VirtualHostDomain>/key"); the path is
 //	  │  used exactly as sent (decoded once): "//", "." and ".." are key bytes
+//	  ├─ request header section > 8 KiB: 400 RequestHeaderSectionTooLarge
+//	  ├─ a multipart/form-data POST to a bucket is PostObject: servePost
+//	  │  reads the form up to the file and authenticates by its signed
+//	  │  policy (sigv4.Verifier.VerifyPost), then the same principal,
+//	  │  authorization and handler steps as below
 //	  ├─ sigv4.Verifier.Verify: headers and query only, so a rejected
 //	  │  "Expect: 100-continue" upload never sends its body; anonymous
 //	  │  requests are 403 AccessDenied
@@ -17,6 +22,7 @@
 //	  │  deleted since is 403 InvalidAccessKeyId)
 //	  ├─ route table lookup on (method, service/bucket/object, sub-resource)
 //	  ├─ authorize (see Authorization)
+//	  ├─ x-amz-expected-bucket-owner check
 //	  └─ handler → engine; any error → s3err.FromError → <Error> document
 //
 // # Authorization
@@ -42,6 +48,11 @@
 //     before the engine is called.
 //   - DeleteObjects is checked per key as DeleteObject(Version); a refused
 //     key is an AccessDenied entry.
+//   - GetObjectAttributes needs s3:GetObject(Version) as well as
+//     s3:GetObject(Version)Attributes, as on AWS.
+//   - PostObject (browser form upload) is authorized as s3:PutObject on
+//     the form's key, lock fields as for PutObject; the caller is the
+//     access key of the form's x-amz-credential.
 //   - x-amz-bypass-governance-retention: true is honoured only if the
 //     caller is allowed s3:BypassGovernanceRetention on the object;
 //     otherwise the lock applies as if no bypass had been asked for.
@@ -79,11 +90,15 @@
 //
 // Buckets: CreateBucket (S3 naming rules → InvalidBucketName;
 // LocationConstraint must be empty or the configured region, else
-// InvalidLocationConstraint for a malformed value or
+// InvalidLocationConstraint for a malformed value or for "us-east-1" (the
+// empty constraint spelled out, refused as by AWS) or
 // IllegalLocationConstraintException; x-amz-bucket-object-lock-enabled;
-// an existing bucket is 409 BucketAlreadyOwnedByYou), HeadBucket
-// (x-amz-bucket-region), DeleteBucket (409 BucketNotEmpty while any version,
-// delete marker or upload remains), GetBucketLocation,
+// an existing bucket is 200 when the server's region is us-east-1 and 409
+// BucketAlreadyOwnedByYou in any other region, as AWS), HeadBucket
+// (x-amz-bucket-region), DeleteBucket (409 BucketNotEmpty while any version
+// or delete marker remains; in-progress multipart uploads of an otherwise
+// empty bucket are aborted, each abort audited under DeleteBucket, as AWS
+// deletes them), GetBucketLocation,
 // Put/GetBucketVersioning (409 InvalidBucketState when suspending an Object
 // Lock bucket; MfaDelete Enabled is 501), Put/GetObjectLockConfiguration
 // (Days or Years; 404 ObjectLockConfigurationNotFoundError without lock;
@@ -114,7 +129,50 @@
 // Objects: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects,
 // CopyObject, Put/GetObjectRetention, Put/GetObjectLegalHold,
 // GetObjectTagging (always an empty tag set: tags are not stored, but copy
-// tools read them).
+// tools read them), GetObjectAttributes (x-amz-object-attributes: ETag
+// (unquoted), Checksum, ObjectParts with x-amz-max-parts and
+// x-amz-part-number-marker pages and each part's checksum of the object's
+// algorithm, StorageClass, ObjectSize; versionId; Last-Modified and
+// x-amz-version-id headers; a missing or unknown attribute is 400
+// InvalidArgument; delete markers answer as GetObject), PostObject (see
+// "Browser POST uploads").
+//
+// # Browser POST uploads
+//
+// A POST to a bucket with a multipart/form-data body (postpolicy.go): the
+// fields before the file (at most 20 KiB, else
+// MaxPostPreDataLengthExceededError; fields after the file are ignored)
+// carry key (with ${filename} replaced by the file's name), policy
+// (base64 JSON: expiration, conditions), x-amz-algorithm
+// (AWS4-HMAC-SHA256), x-amz-credential, x-amz-date and x-amz-signature
+// (hex HMAC-SHA256 of the base64 policy under the scope's signing key;
+// sigv4.Verifier.VerifyPost). Conditions: {"field": "value"}, ["eq",
+// "$field", "value"], ["starts-with", "$field", "prefix"] (for
+// Content-Type each comma-separated type), ["content-length-range", min,
+// max]; field names are case-insensitive; $key is the key after
+// ${filename}, $bucket the request's bucket. Every field but policy,
+// x-amz-signature, file and x-ignore-* must be named by a condition. The
+// fields Content-Type (the file part's own header is ignored, as by S3),
+// Cache-Control,
+// Content-Disposition, Content-Encoding, Content-Language, Expires,
+// Content-MD5, x-amz-meta-*, x-amz-storage-class,
+// x-amz-website-redirect-location, x-amz-object-lock-mode,
+// -retain-until-date, -legal-hold (with an integrity field: Content-MD5
+// or x-amz-checksum-*), x-amz-checksum-<alg> (verified) and
+// x-amz-checksum-algorithm mean what the PutObject headers mean. Answers:
+// success_action_redirect (or redirect) → 303 to it with bucket, key and
+// etag; else success_action_status 200, 201 (PostResponse document:
+// Location, Bucket, Key, ETag) or 204 (default); ETag, Location and (non-
+// null versions) x-amz-version-id headers. Errors as AWS: no policy nor
+// signature is anonymous (403 AccessDenied); a missing auth field or key
+// is 400 InvalidArgument; a bad signature 403 SignatureDoesNotMatch; an
+// undecodable policy 400 InvalidPolicyDocument; an expired policy, a
+// failed condition or an extra field 403 AccessDenied "Invalid according
+// to Policy: …"; outside content-length-range 400 EntityTooLarge /
+// EntityTooSmall (nothing stored); no file 400
+// IncorrectNumberOfFilesInPostRequest; a broken form 400
+// MalformedPOSTRequest; a POST to a bucket that is not a form 412
+// PreconditionFailed.
 //
 // Listing: ListObjects (V1: prefix, delimiter, marker, NextMarker,
 // max-keys ≤ 1000), ListObjectsV2 (continuation-token = base64url of the
@@ -129,22 +187,35 @@
 // Multipart: CreateMultipartUpload (metadata, lock headers,
 // x-amz-checksum-algorithm and x-amz-checksum-type with S3's allowed
 // combinations), UploadPart, UploadPartCopy (x-amz-copy-source-range),
-// CompleteMultipartUpload, AbortMultipartUpload, ListParts,
-// ListMultipartUploads.
+// CompleteMultipartUpload (absolute Location: scheme and Host as the
+// request reached the server, path-style or virtual-hosted as used;
+// x-amz-mp-object-size must equal the parts' total, else 400
+// InvalidRequest; repeating the Complete of an upload that completed,
+// with the same parts, answers 200 with the same result and writes
+// nothing, as long as the version it made exists), AbortMultipartUpload,
+// ListParts, ListMultipartUploads.
 //
 // # Headers
 //
 // PutObject, CopyObject (REPLACE) and CreateMultipartUpload store
 // Content-Type, x-amz-meta-* (≤ 2 KiB, else MetadataTooLarge),
 // Cache-Control, Content-Disposition, Content-Encoding (without
-// "aws-chunked"), Content-Language and Expires, and honour
+// "aws-chunked"), Content-Language, Expires and
+// x-amz-website-redirect-location (starting with "/", "http://" or
+// "https://", ≤ 2 KiB, else 400 InvalidRedirectLocation; returned on
+// GET/HEAD; not carried over by CopyObject, which may set one, as AWS),
+// and honour
 // x-amz-object-lock-mode + x-amz-object-lock-retain-until-date (both or
 // neither) and x-amz-object-lock-legal-hold. PutObject and
 // CompleteMultipartUpload honour If-None-Match: * and If-Match (412
 // PreconditionFailed). Content-MD5 and one x-amz-checksum-{crc32, crc32c,
-// crc64nvme, sha1, sha256}, in a header or an aws-chunked trailer, are
-// verified (400 BadDigest) and stored; without one, CRC64NVME is computed
-// and stored, as S3 does.
+// crc64nvme, sha1, sha256, sha512, md5, xxhash64, xxhash3, xxhash128}, in
+// a header or an aws-chunked trailer, are verified (400 BadDigest) and
+// stored; without one, CRC64NVME is computed and stored, as S3 does. The
+// values are base64 of the big-endian digest: MD5 16 bytes (of the whole
+// object, unlike the ETag of a multipart object), SHA512 64, XXHASH64
+// and XXHASH3 8, XXHASH128 16 (high half first). User metadata names are
+// returned lower case, as stored ("x-amz-meta-foo"), as AWS.
 //
 // A PutObject with lock headers needs an integrity signal (Content-MD5, an
 // x-amz-checksum-* header or trailer, or a signed payload: a hex
@@ -159,7 +230,9 @@
 //
 // GetObject/HeadObject: versionId; Range (one range; 206 + Content-Range;
 // unsatisfiable is 416 InvalidRange with "Content-Range: bytes */size";
-// malformed or multiple ranges serve the whole object); partNumber (206,
+// malformed or multiple ranges serve the whole object: "bytes= -1", with
+// a space, is malformed, not a suffix range; a suffix range of an empty
+// object is the whole, empty object, 200); partNumber (206,
 // x-amz-mp-parts-count; 416 InvalidPartNumber; not with Range);
 // If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since in RFC 9110
 // order (412 / 304); response-content-type, -content-language, -expires,
@@ -172,7 +245,12 @@
 // a delete marker is 405 MethodNotAllowed with the same headers.
 //
 // x-amz-version-id is returned for version ids, and "null" only on buckets
-// whose versioning has ever been enabled. DeleteObject answers 204 with
+// whose versioning has ever been enabled; a write that made a null
+// version (PutObject, CopyObject, CompleteMultipartUpload, PostObject on
+// an unversioned or Suspended bucket) answers none, as AWS.
+// x-amz-expected-bucket-owner (and, on copies,
+// x-amz-source-expected-bucket-owner) other than the server's account id
+// (identity.AccountID, "000000000000") is 403 AccessDenied. DeleteObject answers 204 with
 // x-amz-delete-marker / x-amz-version-id; a version id that names nothing is
 // 204 (as AWS); x-amz-bypass-governance-retention: true lets a caller
 // allowed s3:BypassGovernanceRetention bypass GOVERNANCE retention (also
@@ -198,29 +276,42 @@
 // (InvalidPart) and stores COMPOSITE base64(hash(concat(raw part
 // checksums)))-N or FULL_OBJECT (the CRC of the whole object, combined from
 // the part CRCs); an x-amz-checksum-* header on Complete must equal that
-// value (BadDigest). An upload created without an algorithm gets the
-// FULL_OBJECT CRC its parts share (CRC64NVME by default).
+// value, a COMPOSITE one with or without its "-N" (BadDigest), and
+// x-amz-checksum-type on Complete must be the upload's (InvalidRequest).
+// An upload created without an algorithm gets the FULL_OBJECT CRC its
+// parts share (CRC64NVME by default). Allowed at Create: CRC32/CRC32C
+// COMPOSITE or FULL_OBJECT, CRC64NVME FULL_OBJECT only, SHA1, SHA256,
+// SHA512, XXHASH64, XXHASH3, XXHASH128 COMPOSITE only; MD5 is refused
+// (400 InvalidRequest: a whole-object MD5 cannot be derived from parts).
 //
 // # Not implemented (501 NotImplemented)
 //
-// Sub-resources acl, accelerate, analytics, attributes, cors, encryption,
+// Sub-resources acl, accelerate, analytics, cors, encryption,
 // intelligent-tiering, inventory, logging, metadataTable,
 // metrics, notification, ownershipControls, policyStatus,
 // publicAccessBlock, renameObject, replication, requestPayment, restore,
 // select, session, torrent, website; Put/DeleteObjectTagging and bucket
 // tagging; server-side encryption headers (x-amz-server-side-encryption*,
-// SSE-C); MFA Delete; If-None-Match other than "*" on PutObject. Browser
-// POST uploads and SigV2 are not supported (405 / 400). x-amz-storage-class
-// is accepted for the known S3 classes and ignored (objects are reported as
-// STANDARD); x-amz-tagging, x-amz-acl, x-amz-grant-* and
-// x-amz-expected-bucket-owner are ignored.
+// SSE-C); MFA Delete; If-None-Match other than "*" on PutObject. SigV2
+// (headers, presigned URLs, POST policies) is not supported (400).
+// x-amz-storage-class is accepted for the known S3 classes and ignored
+// (objects are reported as STANDARD); x-amz-tagging, x-amz-acl and
+// x-amz-grant-* are ignored.
 //
 // # Errors
 //
 // Every error is an S3 <Error> document with Code, Message, the code's
 // extra elements (BucketName, Key, Condition, …), Resource, RequestId and
 // HostId, and AWS's status for the code; HEAD and 304 answers carry no
-// body. Server errors (5xx) are logged with the request id. Disk full is
+// body. As AWS: InvalidAccessKeyId names the key (AWSAccessKeyId),
+// InvalidArgument names the argument (ArgumentName, ArgumentValue) for
+// bad lock headers, part numbers, markers and the like, an empty body
+// where one is required is MissingRequestBodyError (CompleteMultipartUpload:
+// MalformedXML), a malformed aws-chunked trailer section
+// MalformedTrailerError, a short body IncompleteBody, and a request
+// header section above 8 KiB 400 RequestHeaderSectionTooLarge, answered
+// before authentication (net/http's own MaxHeaderBytes, 1 MiB by default,
+// is above it). Server errors (5xx) are logged with the request id. Disk full is
 // 507 InsufficientStorage (AWS has no code for it; see package s3err).
 //
 // # Logging

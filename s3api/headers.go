@@ -71,6 +71,9 @@ func objectMetadata(h http.Header, opts *engine.PutOptions) error {
 	if size > maxUserMetadata {
 		return s3err.New(s3err.MetadataTooLarge, "").With("MaxSizeAllowed", "2048")
 	}
+	if err := websiteRedirect(h, opts); err != nil {
+		return err
+	}
 	for _, name := range storedHeaders() {
 		v := h.Get(name)
 		if name == "Content-Encoding" {
@@ -83,6 +86,44 @@ func objectMetadata(h http.Header, opts *engine.PutOptions) error {
 			opts.Headers = map[string]string{}
 		}
 		opts.Headers[name] = v
+	}
+	return nil
+}
+
+// websiteRedirectHeader is the stored header of
+// x-amz-website-redirect-location (kept in the version's headers, returned
+// on GET and HEAD).
+const websiteRedirectHeader = "X-Amz-Website-Redirect-Location"
+
+// maxWebsiteRedirect is S3's limit on x-amz-website-redirect-location.
+const maxWebsiteRedirect = 2 << 10
+
+// websiteRedirect validates and stores x-amz-website-redirect-location:
+// as AWS, the value must start with "/", "http://" or "https://" and be
+// at most 2 KiB, else 400 InvalidRedirectLocation.
+func websiteRedirect(h http.Header, opts *engine.PutOptions) error {
+	vs, ok := h[websiteRedirectHeader]
+	if !ok {
+		return nil
+	}
+	v := strings.Join(vs, ",")
+	if err := validRedirectLocation(v); err != nil {
+		return err
+	}
+	if opts.Headers == nil {
+		opts.Headers = map[string]string{}
+	}
+	opts.Headers[websiteRedirectHeader] = v
+	return nil
+}
+
+// validRedirectLocation applies S3's rule for website redirect locations.
+func validRedirectLocation(v string) error {
+	if len(v) > maxWebsiteRedirect {
+		return s3err.New(s3err.InvalidRedirectLocation, "The website redirect location must have a length less than or equal to 2048 characters.")
+	}
+	if !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+		return s3err.New(s3err.InvalidRedirectLocation, "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.")
 	}
 	return nil
 }
@@ -100,11 +141,13 @@ func lockOptions(h http.Header, opts *engine.PutOptions) (bool, error) {
 	if mode != "" {
 		m := engine.Mode(mode)
 		if !m.Valid() {
-			return false, s3err.New(s3err.InvalidArgument, "Unknown wormMode directive.")
+			return false, s3err.New(s3err.InvalidArgument, "Unknown wormMode directive.").
+				With("ArgumentName", "x-amz-object-lock-mode").With("ArgumentValue", mode)
 		}
 		t, err := s3xml.ParseTime(until)
 		if err != nil {
-			return false, s3err.New(s3err.InvalidArgument, "The retain until date must be provided in ISO 8601 format")
+			return false, s3err.New(s3err.InvalidArgument, "The retain until date must be provided in ISO 8601 format").
+				With("ArgumentName", "x-amz-object-lock-retain-until-date").With("ArgumentValue", until)
 		}
 		opts.Retention = &engine.Retention{Mode: m, Until: t}
 		present = true
@@ -116,7 +159,8 @@ func lockOptions(h http.Header, opts *engine.PutOptions) (bool, error) {
 	case "OFF":
 		present = true
 	default:
-		return false, s3err.New(s3err.InvalidArgument, "Legal Hold must be either of 'ON' or 'OFF'")
+		return false, s3err.New(s3err.InvalidArgument, "Legal Hold must be either of 'ON' or 'OFF'").
+			With("ArgumentName", "x-amz-object-lock-legal-hold").With("ArgumentValue", hold)
 	}
 	return present, nil
 }
@@ -152,7 +196,9 @@ func (rq *request) setObjectHeaders(info *engine.ObjectInfo) {
 	h.Set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
 	h.Set("Accept-Ranges", "bytes")
 	for k, v := range info.UserMeta {
-		h["X-Amz-Meta-"+http.CanonicalHeaderKey(k)] = []string{v}
+		// As AWS: the name as stored (lower case), not canonicalised,
+		// so clients that show header names show "foo", not "Foo".
+		h["x-amz-meta-"+k] = []string{v}
 	}
 	for k, v := range info.Headers {
 		h.Set(k, v)

@@ -46,6 +46,9 @@ type testEnv struct {
 	gate *gate.Gate
 	srv  *httptest.Server
 	s3   *s3.Client
+	// region is the server's region (envOptions.region, default
+	// testRegion).
+	region string
 
 	mu       sync.Mutex
 	payloads map[string]int // x-amz-content-sha256 markers seen (hashes as "SHA256"), guarded by mu
@@ -70,6 +73,8 @@ type envOptions struct {
 	ids *identity.Store
 	// gate configures the door given to the server (Engine is filled in).
 	gate gate.Config
+	// region is the server's region; "" = testRegion.
+	region string
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -88,8 +93,12 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	gcfg.Engine = eng
 	g, err := gate.New(gcfg)
 	require.NoError(t, err)
+	region := o.region
+	if region == "" {
+		region = testRegion
+	}
 	cfg := s3api.Config{
-		Engine: eng, Region: testRegion, VirtualHostDomain: o.domain, Clock: o.clock,
+		Engine: eng, Region: region, VirtualHostDomain: o.domain, Clock: o.clock,
 		Credentials: sigv4.StaticCredentials{testAccessKey: testSecret}, Gate: g,
 	}
 	if o.ids != nil {
@@ -97,7 +106,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	h, err := s3api.New(cfg)
 	require.NoError(t, err)
-	env := &testEnv{t: t, eng: eng, gate: g, payloads: map[string]int{}}
+	env := &testEnv{t: t, eng: eng, gate: g, region: region, payloads: map[string]int{}}
 	record := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m := r.Header.Get("x-amz-content-sha256")
 		if len(m) == 64 {
@@ -137,7 +146,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 // SDK's default checksum behaviour and no retries.
 func (e *testEnv) sdkClient(optFns ...func(*s3.Options)) *s3.Client {
 	cfg := aws.Config{
-		Region:      testRegion,
+		Region:      e.region,
 		Credentials: credentials.NewStaticCredentialsProvider(testAccessKey, testSecret, ""),
 		HTTPClient:  e.srv.Client(),
 		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
@@ -221,7 +230,7 @@ func (e *testEnv) do(method, pathQuery string, hdr http.Header, body []byte) *ra
 	}
 	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
 	require.NoError(e.t, signer.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecret},
-		req, hash, "s3", testRegion, time.Now()))
+		req, hash, "s3", e.region, time.Now()))
 	return e.send(req)
 }
 

@@ -34,7 +34,12 @@ func multipartChecksum(h http.Header) (alg, typ string, err error) {
 	}
 	a, ok := sigv4.ParseAlgorithm(av)
 	if !ok {
-		return "", "", s3err.New(s3err.InvalidRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+		return "", "", s3err.New(s3err.InvalidRequest, unsupportedAlgorithmMessage)
+	}
+	if a == sigv4.MD5 {
+		// An MD5 of the whole object cannot be derived from the
+		// parts', and an MD5 of MD5s is what the ETag already is.
+		return "", "", s3err.New(s3err.InvalidRequest, "The md5 checksum algorithm is supported for single-part uploads only.")
 	}
 	_, _, isCRC := crcParams(a)
 	switch {
@@ -233,7 +238,9 @@ func completeChecksum(u *engine.UploadInfo, parts []s3xml.CompletePart, stored m
 			for name := range stored[p.PartNumber].Checksums {
 				a = sigv4.Algorithm(name)
 			}
-			if a == "" || (i > 0 && a != alg) {
+			if a == "" || a == sigv4.MD5 || (i > 0 && a != alg) {
+				// No shared algorithm, or MD5 (whose whole-object
+				// value parts cannot give): no object checksum.
 				return nil, "", nil
 			}
 			alg = a
@@ -267,6 +274,70 @@ func completeChecksum(u *engine.UploadInfo, parts []s3xml.CompletePart, stored m
 	return map[string]string{string(alg): v}, typ, nil
 }
 
+// checkCompleteHeaders checks the object-level headers of
+// CompleteMultipartUpload against what the parts yield: x-amz-checksum-type
+// must be the upload's; an x-amz-checksum-<alg> value must equal the
+// computed checksum (a COMPOSITE one with or without its "-N" suffix, as
+// AWS accepts both), else BadDigest; x-amz-mp-object-size must equal the
+// sum of the listed parts' sizes, else InvalidRequest.
+func checkCompleteHeaders(h http.Header, u *engine.UploadInfo, parts []s3xml.CompletePart, stored map[int]engine.PartInfo, sums map[string]string, typ string) error {
+	if tv := h.Get("x-amz-checksum-type"); tv != "" {
+		tv = strings.ToUpper(tv)
+		if tv != checksumComposite && tv != checksumFullObject {
+			return s3err.New(s3err.InvalidRequest, "Value for x-amz-checksum-type header is invalid.")
+		}
+		want := u.Opts.ChecksumType
+		if want == "" {
+			want = typ
+		}
+		if tv != want {
+			return s3err.Errorf(s3err.InvalidRequest, "The upload was created using the %s checksum mode. The complete request must use the same checksum mode.", strings.ToLower(want))
+		}
+	}
+	for k, vs := range h {
+		name, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-checksum-")
+		if !ok || name == "type" || name == "mode" || name == "algorithm" {
+			continue
+		}
+		a, known := sigv4.ParseAlgorithm(name)
+		if !known {
+			return s3err.Errorf(s3err.InvalidRequest, "Unsupported checksum header %s.", strings.ToLower(k))
+		}
+		if len(vs) != 1 {
+			return s3err.New(s3err.InvalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+		}
+		want := strings.TrimSpace(vs[0])
+		got, ok := sums[string(a)]
+		if !ok {
+			return s3err.Errorf(s3err.InvalidRequest, "The upload was created using the %s checksum algorithm; x-amz-checksum-%s does not apply.",
+				strings.ToLower(u.Opts.ChecksumAlgorithm), strings.ToLower(string(a)))
+		}
+		base, _, composite := strings.Cut(got, "-")
+		if want != got && !(composite && want == base) {
+			return s3err.Errorf(s3err.BadDigest, "The %s you specified for the object did not match the calculated checksum.", strings.ToLower(string(a)))
+		}
+	}
+	if v := h.Get("x-amz-mp-object-size"); v != "" {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < 0 {
+			return s3err.New(s3err.InvalidArgument, "The x-amz-mp-object-size header must be a non-negative integer.").
+				With("ArgumentName", "x-amz-mp-object-size").With("ArgumentValue", v)
+		}
+		var total int64
+		for _, p := range parts {
+			sp, ok := stored[p.PartNumber]
+			if !ok {
+				return nil // the engine answers InvalidPart
+			}
+			total += sp.Size
+		}
+		if total != n {
+			return s3err.Errorf(s3err.InvalidRequest, "The provided 'x-amz-mp-object-size' header value %d does not match what was computed: %d", n, total)
+		}
+	}
+	return nil
+}
+
 func (rq *request) completeMultipartUpload() error {
 	id := rq.query.Get("uploadId")
 	data, err := rq.readXMLBodyNoChecksum()
@@ -277,7 +348,19 @@ func (rq *request) completeMultipartUpload() error {
 	if err != nil {
 		return err
 	}
+	parts := make([]engine.CompletePart, len(c.Parts))
+	for i, p := range c.Parts {
+		parts[i] = engine.CompletePart{Number: p.PartNumber, ETag: p.ETag}
+	}
 	u, err := rq.s.eng.Upload(rq.ctx, rq.bucket, rq.key, id)
+	if errors.Is(err, engine.ErrNoSuchUpload) {
+		// As AWS: completing an upload that already completed (with the
+		// same parts) answers the same result again; nothing is written.
+		info, cerr := rq.s.eng.CompletedUpload(rq.ctx, rq.bucket, rq.key, id, parts)
+		if cerr == nil {
+			return rq.completeResult(info)
+		}
+	}
 	if err != nil {
 		return uploadErr(err, rq.bucket, rq.key, id)
 	}
@@ -290,19 +373,8 @@ func (rq *request) completeMultipartUpload() error {
 		return err
 	}
 	h := rq.r.Header
-	for _, a := range sigv4.Algorithms() {
-		want := h.Get(a.HeaderName())
-		if want == "" {
-			continue
-		}
-		got, ok := sums[string(a)]
-		if !ok || (want != got && want+"-"+strconv.Itoa(len(c.Parts)) != got) {
-			return s3err.Errorf(s3err.BadDigest, "The %s you specified for the object did not match the calculated checksum.", strings.ToLower(string(a)))
-		}
-	}
-	parts := make([]engine.CompletePart, len(c.Parts))
-	for i, p := range c.Parts {
-		parts[i] = engine.CompletePart{Number: p.PartNumber, ETag: p.ETag}
+	if err := checkCompleteHeaders(h, u, c.Parts, stored, sums, typ); err != nil {
+		return err
 	}
 	info, err := rq.s.eng.CompleteMultipartUpload(rq.ctx, rq.bucket, rq.key, id, parts, engine.CompleteOptions{
 		Checksums: sums, ChecksumType: typ, IfNoneMatch: h.Get("If-None-Match"), IfMatch: h.Get("If-Match"),
@@ -310,9 +382,14 @@ func (rq *request) completeMultipartUpload() error {
 	if err != nil {
 		return uploadErr(err, rq.bucket, rq.key, id)
 	}
-	rq.setVersionHeader(info.VersionID)
+	return rq.completeResult(info)
+}
+
+// completeResult answers CompleteMultipartUpload with the version made.
+func (rq *request) completeResult(info *engine.ObjectInfo) error {
+	rq.setWriteVersionHeader(info.VersionID)
 	res := s3xml.CompleteMultipartUploadResult{
-		Location: "/" + rq.bucket + "/" + rq.key, Bucket: rq.bucket, Key: rq.key, ETag: quoteETag(info.ETag),
+		Location: rq.objectURL(), Bucket: rq.bucket, Key: rq.key, ETag: quoteETag(info.ETag),
 	}
 	res.SetChecksums(info.Checksums, info.ChecksumType)
 	return rq.writeXML(http.StatusOK, res)

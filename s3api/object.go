@@ -89,7 +89,7 @@ func (rq *request) putObject() error {
 	hh := rq.w.Header()
 	hh.Set("ETag", quoteETag(info.ETag))
 	setChecksumHeaders(hh, info.Checksums, info.ChecksumType)
-	rq.setVersionHeader(info.VersionID)
+	rq.setWriteVersionHeader(info.VersionID)
 	return rq.writeEmpty(http.StatusOK)
 }
 
@@ -133,7 +133,9 @@ func parseRange(h string, size int64) (*byteRange, error) {
 	if !ok || strings.Contains(spec, ",") {
 		return nil, nil
 	}
-	first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
+	// No space is trimmed inside the spec: "bytes= -1" is not a suffix
+	// range but a malformed one, which S3 ignores (whole object).
+	first, last, ok := strings.Cut(spec, "-")
 	if !ok {
 		return nil, nil
 	}
@@ -144,23 +146,28 @@ func parseRange(h string, size int64) (*byteRange, error) {
 	}
 	if first == "" {
 		n, err := strconv.ParseInt(last, 10, 64)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || last[0] == '+' {
 			return nil, nil
 		}
-		if n == 0 || size == 0 {
+		if size == 0 {
+			// As AWS: a suffix of an empty object is the whole
+			// (empty) object, 200.
+			return nil, nil
+		}
+		if n == 0 {
 			return nil, unsatisfiable()
 		}
 		n = min(n, size)
 		return &byteRange{start: size - n, length: n}, nil
 	}
 	start, err := strconv.ParseInt(first, 10, 64)
-	if err != nil || start < 0 {
+	if err != nil || start < 0 || first[0] == '+' {
 		return nil, nil
 	}
 	end := size - 1
 	if last != "" {
 		e, err := strconv.ParseInt(last, 10, 64)
-		if err != nil || e < start {
+		if err != nil || e < start || last[0] == '+' {
 			return nil, nil
 		}
 		end = min(e, size-1)
@@ -184,7 +191,7 @@ func (rq *request) getObject() error {
 	if partStr != "" {
 		n, err := strconv.Atoi(partStr)
 		if err != nil || n < 1 || n > engine.MaxParts {
-			return s3err.New(s3err.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive")
+			return s3err.New(s3err.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber").With("ArgumentValue", partStr)
 		}
 		partNum = n
 	}

@@ -81,6 +81,7 @@ func routeTable() map[routeKey]route {
 	add(GET, levelBucket, "versions", "ListObjectVersions", (*request).listObjectVersions)
 	add(GET, levelBucket, "uploads", "ListMultipartUploads", (*request).listMultipartUploads)
 	add(POST, levelBucket, "delete", "DeleteObjects", (*request).deleteObjects)
+	add(POST, levelBucket, "", "PostObject", (*request).postNotForm) // multipart/form-data: servePost
 	add(GET, levelBucket, "policy", "GetBucketPolicy", (*request).getBucketPolicy)
 	add(PUT, levelBucket, "policy", "PutBucketPolicy", (*request).putBucketPolicy)
 	add(DELETE, levelBucket, "policy", "DeleteBucketPolicy", (*request).deleteBucketPolicy)
@@ -98,6 +99,7 @@ func routeTable() map[routeKey]route {
 	add(GET, levelObject, "legal-hold", "GetObjectLegalHold", (*request).getObjectLegalHold)
 	add(PUT, levelObject, "legal-hold", "PutObjectLegalHold", (*request).putObjectLegalHold)
 	add(GET, levelObject, "tagging", "GetObjectTagging", (*request).getObjectTagging)
+	add(GET, levelObject, "attributes", "GetObjectAttributes", (*request).getObjectAttributes)
 
 	// Multipart.
 	add(POST, levelObject, "uploads", "CreateMultipartUpload", (*request).createMultipartUpload)

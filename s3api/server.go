@@ -329,6 +329,12 @@ func hostID(id string) string {
 // authentication.
 func (s *Server) serve(rq *request) error {
 	rq.installClientBody()
+	if n := headerSectionSize(rq.r); n > maxHeaderSection {
+		// Before authentication, as AWS: nothing of such a request is
+		// looked at. (net/http's own cap, Server.MaxHeaderBytes, is far
+		// higher by default and answers 431 itself.)
+		return s3err.New(s3err.RequestHeaderSectionTooLarge, "").With("MaxSizeAllowed", strconv.Itoa(maxHeaderSection))
+	}
 	if err := s.parseTarget(rq); err != nil {
 		return err
 	}
@@ -337,6 +343,11 @@ func (s *Server) serve(rq *request) error {
 	// make the server log or audit in full.
 	if len(rq.key) > maxKeyLength {
 		return s3err.New(s3err.KeyTooLongError, "").With("Size", strconv.Itoa(len(rq.key))).With("MaxSizeAllowed", strconv.Itoa(maxKeyLength))
+	}
+	if s.isPostObject(rq) {
+		// A browser POST upload authenticates by its signed policy
+		// document in the form (postpolicy.go).
+		return s.servePost(rq)
 	}
 	auth, err := s.verifier.Verify(rq.r)
 	if err != nil {
@@ -354,7 +365,32 @@ func (s *Server) serve(rq *request) error {
 	if err := rq.authorize(); err != nil {
 		return err
 	}
+	if err := rq.checkExpectedOwner(); err != nil {
+		return err
+	}
 	return rt.fn(rq)
+}
+
+// checkExpectedOwner answers 403 AccessDenied, as AWS, when
+// x-amz-expected-bucket-owner (or, for copies, x-amz-source-expected-
+// bucket-owner) names another account than the bucket owner's. Every
+// bucket of a wormstore server belongs to its one account,
+// identity.AccountID.
+func (rq *request) checkExpectedOwner() error {
+	h := rq.r.Header
+	for _, name := range []string{"x-amz-expected-bucket-owner", "x-amz-source-expected-bucket-owner"} {
+		vs, ok := h[http.CanonicalHeaderKey(name)]
+		if !ok || name == "x-amz-source-expected-bucket-owner" && h.Get("x-amz-copy-source") == "" {
+			continue
+		}
+		if rq.bucket == "" && name == "x-amz-expected-bucket-owner" {
+			continue
+		}
+		if len(vs) != 1 || strings.TrimSpace(vs[0]) != identity.AccountID {
+			return s3err.New(s3err.AccessDenied, "")
+		}
+	}
+	return nil
 }
 
 // parseTarget splits the request into bucket and key, path-style or
@@ -374,6 +410,42 @@ func (s *Server) parseTarget(rq *request) error {
 		rq.bucket, rq.key, _ = strings.Cut(p[1:], "/")
 	}
 	return nil
+}
+
+// objectURL is the absolute URL of the request's object as the client
+// reached it (CompleteMultipartUpload's and POST's Location): the scheme
+// of the connection, the Host header, and the bucket in the path unless
+// the request was virtual-hosted-style. The key is percent-encoded per
+// path segment.
+func (rq *request) objectURL() string {
+	scheme := "http"
+	if rq.r.TLS != nil {
+		scheme = "https"
+	}
+	segs := strings.Split(rq.key, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	path := "/" + strings.Join(segs, "/")
+	if _, virtual := rq.s.virtualHostBucket(rq.r.Host); !virtual {
+		path = "/" + url.PathEscape(rq.bucket) + path
+	}
+	return scheme + "://" + rq.r.Host + path
+}
+
+// maxHeaderSection is S3's limit on the request's header section: the
+// bytes of every "Name: value\r\n" line, Host included.
+const maxHeaderSection = 8 << 10
+
+// headerSectionSize is the size of r's header lines as sent.
+func headerSectionSize(r *http.Request) int {
+	n := len("Host: \r\n") + len(r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(": \r\n") + len(v)
+		}
+	}
+	return n
 }
 
 // maxKeyLength is S3's limit on key length in bytes.
@@ -553,8 +625,13 @@ func (rq *request) readXMLBodyNoChecksum() ([]byte, error) {
 	if rq.r.ContentLength > rq.s.maxXML {
 		return nil, s3err.New(s3err.MaxMessageLengthExceeded, "")
 	}
-	cr, _ := rq.auth.ChecksumRequest()
-	if cr.Algorithm == "" || cr.Trailer {
+	// The headers describe the object, not this body: the handler checks
+	// them (a composite "<base64>-N" value does not even parse as a body
+	// checksum). Only a trailer still belongs to the body.
+	cr, cerr := rq.auth.ChecksumRequest()
+	objectHeaders := cr.Algorithm != "" && !cr.Trailer ||
+		cerr != nil && hasChecksumValueHeader(rq.r.Header) && rq.r.Header.Get("x-amz-trailer") == ""
+	if !objectHeaders {
 		body, err := rq.auth.Body(rq.r.Body)
 		if err != nil {
 			return nil, err
@@ -582,6 +659,22 @@ func (rq *request) readXMLBodyNoChecksum() ([]byte, error) {
 	return nil, s3err.New(s3err.InvalidRequest, "x-amz-checksum-* headers on this request must come with a non-streaming payload")
 }
 
+// hasChecksumValueHeader reports whether h has an x-amz-checksum-<alg>
+// header (not -type, -mode or -algorithm).
+func hasChecksumValueHeader(h http.Header) bool {
+	for k := range h {
+		lk := strings.ToLower(k)
+		if name, ok := strings.CutPrefix(lk, "x-amz-checksum-"); ok {
+			switch name {
+			case "type", "mode", "algorithm":
+			default:
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // readCapped reads r to EOF, failing with MaxMessageLengthExceeded beyond
 // max bytes.
 func readCapped(r io.Reader, max int64) ([]byte, error) {
@@ -606,6 +699,16 @@ func (rq *request) setVersionHeader(vid string) {
 		if err != nil || bi.Versioning == engine.VersioningOff {
 			return
 		}
+	}
+	rq.w.Header().Set("x-amz-version-id", vid)
+}
+
+// setWriteVersionHeader sets x-amz-version-id on the answer to a write
+// (PutObject, CopyObject, CompleteMultipartUpload, POST upload): as AWS, a
+// write that made a null version (versioning off or Suspended) sends none.
+func (rq *request) setWriteVersionHeader(vid string) {
+	if vid == "" || vid == engine.NullVersionID {
+		return
 	}
 	rq.w.Header().Set("x-amz-version-id", vid)
 }

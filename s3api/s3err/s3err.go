@@ -19,61 +19,69 @@ type Code string
 
 // The S3 error codes wormstore answers with.
 const (
-	AccessDenied                       Code = "AccessDenied"
-	AuthorizationHeaderMalformed       Code = "AuthorizationHeaderMalformed"
-	AuthorizationQueryParametersError  Code = "AuthorizationQueryParametersError"
-	BadDigest                          Code = "BadDigest"
-	BucketAlreadyOwnedByYou            Code = "BucketAlreadyOwnedByYou"
-	BucketNotEmpty                     Code = "BucketNotEmpty"
-	EntityTooLarge                     Code = "EntityTooLarge"
-	EntityTooSmall                     Code = "EntityTooSmall"
-	IllegalLocationConstraintException Code = "IllegalLocationConstraintException"
-	IncompleteBody                     Code = "IncompleteBody"
-	InsufficientStorage                Code = "InsufficientStorage"
-	InternalError                      Code = "InternalError"
-	InvalidAccessKeyID                 Code = "InvalidAccessKeyId"
-	InvalidArgument                    Code = "InvalidArgument"
-	InvalidBucketName                  Code = "InvalidBucketName"
-	InvalidBucketState                 Code = "InvalidBucketState"
-	InvalidDigest                      Code = "InvalidDigest"
-	InvalidLocationConstraint          Code = "InvalidLocationConstraint"
-	InvalidPart                        Code = "InvalidPart"
-	InvalidPartNumber                  Code = "InvalidPartNumber"
-	InvalidPartOrder                   Code = "InvalidPartOrder"
-	InvalidRange                       Code = "InvalidRange"
-	InvalidRequest                     Code = "InvalidRequest"
-	InvalidStorageClass                Code = "InvalidStorageClass"
-	InvalidURI                         Code = "InvalidURI"
-	KeyTooLongError                    Code = "KeyTooLongError"
-	MalformedXML                       Code = "MalformedXML"
-	MaxMessageLengthExceeded           Code = "MaxMessageLengthExceeded"
-	MetadataTooLarge                   Code = "MetadataTooLarge"
-	MethodNotAllowed                   Code = "MethodNotAllowed"
-	MissingContentLength               Code = "MissingContentLength"
-	MissingRequestBodyError            Code = "MissingRequestBodyError"
-	NoSuchBucket                       Code = "NoSuchBucket"
-	NoSuchKey                          Code = "NoSuchKey"
-	NoSuchObjectLockConfiguration      Code = "NoSuchObjectLockConfiguration"
-	NoSuchUpload                       Code = "NoSuchUpload"
-	NoSuchVersion                      Code = "NoSuchVersion"
-	NotImplemented                     Code = "NotImplemented"
-	NotModified                        Code = "NotModified"
-	ObjectLockConfigurationNotFoundErr Code = "ObjectLockConfigurationNotFoundError"
-	PreconditionFailed                 Code = "PreconditionFailed"
-	RequestTimeTooSkewed               Code = "RequestTimeTooSkewed"
-	ServiceUnavailable                 Code = "ServiceUnavailable"
-	SignatureDoesNotMatch              Code = "SignatureDoesNotMatch"
-	XAmzContentSHA256Mismatch          Code = "XAmzContentSHA256Mismatch"
-	InvalidObjectState                 Code = "InvalidObjectState"
-	RequestTimeout                     Code = "RequestTimeout"
-	UnexpectedContent                  Code = "UnexpectedContent"
-	InvalidTag                         Code = "InvalidTag"
-	MissingSecurityHeader              Code = "MissingSecurityHeader"
-	InvalidEncryptionAlgorithmError    Code = "InvalidEncryptionAlgorithmError"
-	OperationAborted                   Code = "OperationAborted"
-	MalformedPolicy                    Code = "MalformedPolicy"
-	NoSuchBucketPolicy                 Code = "NoSuchBucketPolicy"
-	NoSuchLifecycleConfiguration       Code = "NoSuchLifecycleConfiguration"
+	AccessDenied                        Code = "AccessDenied"
+	AuthorizationHeaderMalformed        Code = "AuthorizationHeaderMalformed"
+	AuthorizationQueryParametersError   Code = "AuthorizationQueryParametersError"
+	BadDigest                           Code = "BadDigest"
+	BucketAlreadyOwnedByYou             Code = "BucketAlreadyOwnedByYou"
+	BucketNotEmpty                      Code = "BucketNotEmpty"
+	EntityTooLarge                      Code = "EntityTooLarge"
+	EntityTooSmall                      Code = "EntityTooSmall"
+	IllegalLocationConstraintException  Code = "IllegalLocationConstraintException"
+	IncompleteBody                      Code = "IncompleteBody"
+	InsufficientStorage                 Code = "InsufficientStorage"
+	InternalError                       Code = "InternalError"
+	InvalidAccessKeyID                  Code = "InvalidAccessKeyId"
+	InvalidArgument                     Code = "InvalidArgument"
+	InvalidBucketName                   Code = "InvalidBucketName"
+	InvalidBucketState                  Code = "InvalidBucketState"
+	InvalidDigest                       Code = "InvalidDigest"
+	InvalidLocationConstraint           Code = "InvalidLocationConstraint"
+	InvalidPart                         Code = "InvalidPart"
+	InvalidPartNumber                   Code = "InvalidPartNumber"
+	InvalidPartOrder                    Code = "InvalidPartOrder"
+	InvalidRange                        Code = "InvalidRange"
+	InvalidRequest                      Code = "InvalidRequest"
+	InvalidStorageClass                 Code = "InvalidStorageClass"
+	InvalidURI                          Code = "InvalidURI"
+	KeyTooLongError                     Code = "KeyTooLongError"
+	MalformedXML                        Code = "MalformedXML"
+	MaxMessageLengthExceeded            Code = "MaxMessageLengthExceeded"
+	MetadataTooLarge                    Code = "MetadataTooLarge"
+	MethodNotAllowed                    Code = "MethodNotAllowed"
+	MissingContentLength                Code = "MissingContentLength"
+	MissingRequestBodyError             Code = "MissingRequestBodyError"
+	NoSuchBucket                        Code = "NoSuchBucket"
+	NoSuchKey                           Code = "NoSuchKey"
+	NoSuchObjectLockConfiguration       Code = "NoSuchObjectLockConfiguration"
+	NoSuchUpload                        Code = "NoSuchUpload"
+	NoSuchVersion                       Code = "NoSuchVersion"
+	NotImplemented                      Code = "NotImplemented"
+	NotModified                         Code = "NotModified"
+	ObjectLockConfigurationNotFoundErr  Code = "ObjectLockConfigurationNotFoundError"
+	PreconditionFailed                  Code = "PreconditionFailed"
+	RequestTimeTooSkewed                Code = "RequestTimeTooSkewed"
+	ServiceUnavailable                  Code = "ServiceUnavailable"
+	SignatureDoesNotMatch               Code = "SignatureDoesNotMatch"
+	XAmzContentSHA256Mismatch           Code = "XAmzContentSHA256Mismatch"
+	InvalidObjectState                  Code = "InvalidObjectState"
+	RequestTimeout                      Code = "RequestTimeout"
+	UnexpectedContent                   Code = "UnexpectedContent"
+	InvalidTag                          Code = "InvalidTag"
+	MissingSecurityHeader               Code = "MissingSecurityHeader"
+	InvalidEncryptionAlgorithmError     Code = "InvalidEncryptionAlgorithmError"
+	OperationAborted                    Code = "OperationAborted"
+	MalformedPolicy                     Code = "MalformedPolicy"
+	NoSuchBucketPolicy                  Code = "NoSuchBucketPolicy"
+	NoSuchLifecycleConfiguration        Code = "NoSuchLifecycleConfiguration"
+	InvalidRedirectLocation             Code = "InvalidRedirectLocation"
+	MalformedTrailerError               Code = "MalformedTrailerError"
+	RequestHeaderSectionTooLarge        Code = "RequestHeaderSectionTooLarge"
+	InvalidPolicyDocument               Code = "InvalidPolicyDocument"
+	MalformedPOSTRequest                Code = "MalformedPOSTRequest"
+	IncorrectNumberOfFilesInPostRequest Code = "IncorrectNumberOfFilesInPostRequest"
+	InvalidObjectName                   Code = "InvalidObjectName"
+	MaxPostPreDataLengthExceededError   Code = "MaxPostPreDataLengthExceededError"
 )
 
 // Status returns the HTTP status AWS answers with for c; 500 for a code it
@@ -88,7 +96,10 @@ func (c Code) Status() int {
 		InvalidPart, InvalidPartOrder, InvalidRequest, InvalidStorageClass, InvalidURI,
 		KeyTooLongError, MalformedXML, MaxMessageLengthExceeded, MetadataTooLarge,
 		MissingRequestBodyError, XAmzContentSHA256Mismatch, RequestTimeout, UnexpectedContent,
-		InvalidTag, MissingSecurityHeader, InvalidEncryptionAlgorithmError, MalformedPolicy:
+		InvalidTag, MissingSecurityHeader, InvalidEncryptionAlgorithmError, MalformedPolicy,
+		InvalidRedirectLocation, MalformedTrailerError, RequestHeaderSectionTooLarge, InvalidPolicyDocument,
+		MalformedPOSTRequest, IncorrectNumberOfFilesInPostRequest, InvalidObjectName,
+		MaxPostPreDataLengthExceededError:
 		return http.StatusBadRequest
 	case AccessDenied, InvalidAccessKeyID, RequestTimeTooSkewed, SignatureDoesNotMatch, InvalidObjectState:
 		return http.StatusForbidden
@@ -226,6 +237,22 @@ func (c Code) Message() string {
 		return "The bucket policy does not exist"
 	case NoSuchLifecycleConfiguration:
 		return "The lifecycle configuration does not exist"
+	case InvalidRedirectLocation:
+		return "The website redirect location must have a prefix of 'http://' or 'https://' or '/'."
+	case MalformedTrailerError:
+		return "The request contained trailing data that was not well-formed or did not conform to our published schema."
+	case RequestHeaderSectionTooLarge:
+		return "Your request header section exceeds the maximum allowed size."
+	case InvalidPolicyDocument:
+		return "The content of the form does not meet the conditions specified in the policy document."
+	case MalformedPOSTRequest:
+		return "The body of your POST request is not well-formed multipart/form-data."
+	case IncorrectNumberOfFilesInPostRequest:
+		return "POST requires exactly one file upload per request."
+	case InvalidObjectName:
+		return "The specified object name is not valid."
+	case MaxPostPreDataLengthExceededError:
+		return "Your POST request fields preceding the upload file were too large."
 	}
 	return "We encountered an internal error. Please try again."
 }
@@ -360,6 +387,8 @@ func table() []mapping {
 		{sigv4.ErrBadDigest, BadDigest, true},
 		{sigv4.ErrInvalidChecksum, InvalidRequest, true},
 		{sigv4.ErrChecksumConflict, InvalidRequest, true},
+		{sigv4.ErrMalformedTrailer, MalformedTrailerError, false},
+		{sigv4.ErrPostAuth, InvalidArgument, true},
 		{sigv4.ErrInvalidTrailer, InvalidRequest, true},
 		{sigv4.ErrMissingTrailer, InvalidRequest, true},
 		{sigv4.ErrNotFinished, InternalError, false},
@@ -391,6 +420,10 @@ func FromError(err error) *Error {
 			var le *engine.LockedError
 			if errors.As(err, &le) {
 				e.Message = "Access Denied because object protected by object lock: " + le.Reason
+			}
+			var ake *sigv4.AccessKeyError
+			if errors.As(err, &ake) {
+				e.With("AWSAccessKeyId", ake.AccessKey)
 			}
 			var sig *sigv4.SignatureError
 			if errors.As(err, &sig) {

@@ -26,7 +26,8 @@ func malformed(format string, args ...any) *s3err.Error {
 // is not one well-formed document with the expected root element.
 func decode(data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return malformed("empty body")
+		// As AWS for the operations whose body is required.
+		return s3err.New(s3err.MissingRequestBodyError, "")
 	}
 	d := xml.NewDecoder(bytes.NewReader(data))
 	if err := d.Decode(v); err != nil {
@@ -61,6 +62,11 @@ type CompletePart struct {
 	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
 	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
 	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+	ChecksumMD5       string `xml:"ChecksumMD5,omitempty"`
+	ChecksumSHA512    string `xml:"ChecksumSHA512,omitempty"`
+	ChecksumXXHASH64  string `xml:"ChecksumXXHASH64,omitempty"`
+	ChecksumXXHASH3   string `xml:"ChecksumXXHASH3,omitempty"`
+	ChecksumXXHASH128 string `xml:"ChecksumXXHASH128,omitempty"`
 }
 
 // Checksums returns the part's checksum elements keyed by algorithm name
@@ -80,6 +86,11 @@ func (p CompletePart) Checksums() map[string]string {
 	add("CRC64NVME", p.ChecksumCRC64NVME)
 	add("SHA1", p.ChecksumSHA1)
 	add("SHA256", p.ChecksumSHA256)
+	add("MD5", p.ChecksumMD5)
+	add("SHA512", p.ChecksumSHA512)
+	add("XXHASH64", p.ChecksumXXHASH64)
+	add("XXHASH3", p.ChecksumXXHASH3)
+	add("XXHASH128", p.ChecksumXXHASH128)
 	return m
 }
 
@@ -94,6 +105,10 @@ type CompleteMultipartUpload struct {
 // checked by the engine (InvalidPartOrder).
 func DecodeCompleteMultipartUpload(data []byte) (*CompleteMultipartUpload, error) {
 	var c CompleteMultipartUpload
+	if len(bytes.TrimSpace(data)) == 0 {
+		// AWS answers MalformedXML here, not MissingRequestBodyError.
+		return nil, malformed("empty body")
+	}
 	if err := decode(data, &c); err != nil {
 		return nil, err
 	}

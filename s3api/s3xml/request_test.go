@@ -39,7 +39,7 @@ func TestDecodeRetention(t *testing.T) {
 		{name: "date only", in: `<Retention><RetainUntilDate>2030-01-02T03:04:05Z</RetainUntilDate></Retention>`, wantErr: "MalformedXML"},
 		{name: "bad date", in: `<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>tomorrow</RetainUntilDate></Retention>`, wantErr: "InvalidArgument"},
 		{name: "wrong root", in: `<LegalHold><Status>ON</Status></LegalHold>`, wantErr: "MalformedXML"},
-		{name: "empty body", in: ``, wantErr: "MalformedXML"},
+		{name: "empty body", in: ``, wantErr: "MissingRequestBodyError"},
 		{name: "truncated", in: `<Retention><Mode>GOVERNANCE`, wantErr: "MalformedXML"},
 		{name: "two roots", in: `<Retention/><Retention/>`, wantErr: "MalformedXML"},
 		{name: "trailing text", in: `<Retention/>junk`, wantErr: "MalformedXML"},

@@ -130,6 +130,11 @@ type Checksum struct {
 	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
 	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
 	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+	ChecksumMD5       string `xml:"ChecksumMD5,omitempty"`
+	ChecksumSHA512    string `xml:"ChecksumSHA512,omitempty"`
+	ChecksumXXHASH64  string `xml:"ChecksumXXHASH64,omitempty"`
+	ChecksumXXHASH3   string `xml:"ChecksumXXHASH3,omitempty"`
+	ChecksumXXHASH128 string `xml:"ChecksumXXHASH128,omitempty"`
 	ChecksumType      string `xml:"ChecksumType,omitempty"`
 }
 
@@ -147,6 +152,16 @@ func (c *Checksum) SetChecksums(m map[string]string, typ string) {
 			c.ChecksumSHA1 = v
 		case "SHA256":
 			c.ChecksumSHA256 = v
+		case "MD5":
+			c.ChecksumMD5 = v
+		case "SHA512":
+			c.ChecksumSHA512 = v
+		case "XXHASH64":
+			c.ChecksumXXHASH64 = v
+		case "XXHASH3":
+			c.ChecksumXXHASH3 = v
+		case "XXHASH128":
+			c.ChecksumXXHASH128 = v
 		}
 	}
 	if len(m) > 0 {

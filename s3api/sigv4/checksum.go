@@ -5,14 +5,18 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"hash"
 	"hash/crc32"
 	"net/http"
 	"strings"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/minio/crc64nvme"
+	"github.com/zeebo/xxh3"
 )
 
 // Algorithm is an S3 additional-checksum algorithm, spelled as in
@@ -26,11 +30,20 @@ const (
 	CRC64NVME Algorithm = "CRC64NVME"
 	SHA1      Algorithm = "SHA1"
 	SHA256    Algorithm = "SHA256"
+	// The algorithms S3 added in 2025. Values are the big-endian digest,
+	// base64: MD5 16 bytes (the full object's MD5, not the ETag),
+	// SHA512 64, XXHASH64 and XXHASH3 8 (the 64-bit hash), XXHASH128 16
+	// (high 64 bits first).
+	MD5       Algorithm = "MD5"
+	SHA512    Algorithm = "SHA512"
+	XXHASH64  Algorithm = "XXHASH64"
+	XXHASH3   Algorithm = "XXHASH3"
+	XXHASH128 Algorithm = "XXHASH128"
 )
 
 // Algorithms returns the supported algorithms, in a new slice.
 func Algorithms() []Algorithm {
-	return []Algorithm{CRC32, CRC32C, CRC64NVME, SHA1, SHA256}
+	return []Algorithm{CRC32, CRC32C, CRC64NVME, SHA1, SHA256, MD5, SHA512, XXHASH64, XXHASH3, XXHASH128}
 }
 
 // ParseAlgorithm parses an algorithm name case-insensitively ("crc32c",
@@ -61,6 +74,14 @@ func (a Algorithm) Size() int {
 		return sha1.Size
 	case SHA256:
 		return sha256.Size
+	case MD5:
+		return md5.Size
+	case SHA512:
+		return sha512.Size
+	case XXHASH64, XXHASH3:
+		return 8
+	case XXHASH128:
+		return 16
 	}
 	return 0
 }
@@ -80,8 +101,32 @@ func (a Algorithm) New() hash.Hash {
 		return sha1.New()
 	case SHA256:
 		return sha256.New()
+	case MD5:
+		return md5.New()
+	case SHA512:
+		return sha512.New()
+	case XXHASH64:
+		return xxhash.New()
+	case XXHASH3:
+		return xxh3.New()
+	case XXHASH128:
+		return &xxh128{h: xxh3.New()}
 	}
 	panic(fmt.Sprintf("sigv4: unknown checksum algorithm %q", string(a)))
+}
+
+// xxh128 is XXH3-128 as a hash.Hash whose Sum appends the big-endian
+// digest (high 64 bits first), as S3's XXHASH128 checksum.
+type xxh128 struct{ h *xxh3.Hasher }
+
+func (x *xxh128) Write(p []byte) (int, error) { return x.h.Write(p) }
+func (x *xxh128) Reset()                      { x.h.Reset() }
+func (x *xxh128) Size() int                   { return 16 }
+func (x *xxh128) BlockSize() int              { return x.h.BlockSize() }
+func (x *xxh128) Sum(b []byte) []byte {
+	u := x.h.Sum128()
+	b = binary.BigEndian.AppendUint64(b, u.Hi)
+	return binary.BigEndian.AppendUint64(b, u.Lo)
 }
 
 // decodeValue decodes a base64 checksum value and checks its length.
@@ -244,10 +289,10 @@ func (c *Checksums) Write(p []byte) (int, error) {
 // setTrailer records a received checksum trailer. name is lowercase.
 func (c *Checksums) setTrailer(name, value string) error {
 	if !c.req.Trailer || name != c.req.Algorithm.HeaderName() {
-		return fmt.Errorf("%w: undeclared trailer %.64q", ErrInvalidTrailer, name)
+		return fmt.Errorf("%w: %w: undeclared trailer %.64q", ErrMalformedTrailer, ErrInvalidTrailer, name)
 	}
 	if c.gotTrailer {
-		return fmt.Errorf("%w: duplicate trailer %q", ErrInvalidTrailer, name)
+		return fmt.Errorf("%w: %w: duplicate trailer %q", ErrMalformedTrailer, ErrInvalidTrailer, name)
 	}
 	if _, err := c.req.Algorithm.decodeValue(value); err != nil {
 		return err

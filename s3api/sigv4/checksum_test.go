@@ -29,6 +29,11 @@ func TestAlgorithmVectors(t *testing.T) {
 		{CRC64NVME, make([]byte, 32), crc64(0xcf3473434d4ecf3b)},
 		{SHA1, []byte("hello"), "qvTGHdzF6KLavt4PO0gs2a6pQ00="},
 		{SHA256, []byte("Hello world"), "ZOyIygCyaOW6GjVnihtTFtIS9PNmskdyMlNKiuyjfzw="}, // aws-sdk-go-v2 doc example
+		{MD5, []byte("hello"), "XUFAKrxLKna5cZ2REBfFkg=="},
+		{SHA512, []byte("abc"), hex64("ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")}, // FIPS 180-2
+		{XXHASH64, nil, crc64(0xef46db3751d8e999)},                  // XXH64 of the empty input
+		{XXHASH3, nil, crc64(0x2d06800538d394c2)},                   // XXH3-64 of the empty input
+		{XXHASH128, nil, hex64("99aa06d3014798d86001c324468d497f")}, // XXH3-128, high half first
 	}
 	for _, tc := range tests {
 		h := tc.alg.New()
@@ -53,12 +58,12 @@ func TestParseAlgorithm(t *testing.T) {
 			t.Errorf("HeaderName: got %q, want %q", got, want)
 		}
 	}
-	for _, s := range []string{"", "MD5", "crc", "XXHASH64"} {
+	for _, s := range []string{"", "BLAKE3", "crc", "XXHASH"} {
 		if _, ok := ParseAlgorithm(s); ok {
 			t.Errorf("ParseAlgorithm(%q) accepted", s)
 		}
 	}
-	if Algorithm("MD5").Size() != 0 {
+	if Algorithm("BLAKE3").Size() != 0 {
 		t.Error("unknown algorithm has a size")
 	}
 }
@@ -157,9 +162,18 @@ func TestBodyDefaultAlgorithm(t *testing.T) {
 			t.Fatalf("default %q: got %+v, %v; want %+v", tc.def, res, err, tc.want)
 		}
 	}
-	if _, err := rq.BodyWithDefault(nil, "MD5"); !errors.Is(err, ErrInvalidChecksum) {
+	if _, err := rq.BodyWithDefault(nil, "BLAKE3"); !errors.Is(err, ErrInvalidChecksum) {
 		t.Fatalf("unknown default: got %v, want ErrInvalidChecksum", err)
 	}
+}
+
+// hex64 is the base64 of a hex digest.
+func hex64(h string) string {
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		panic(err)
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 func sum(a Algorithm, s string) []byte {

@@ -151,6 +151,17 @@ var (
 	// S3 code: InvalidRequest.
 	ErrInvalidTrailer = errors.New("sigv4: invalid trailer")
 
+	// ErrMalformedTrailer marks the ErrInvalidTrailer errors of the
+	// trailer section itself (a line that is not "name:value", a trailer
+	// after the signature, an undeclared or repeated trailer). S3 code:
+	// MalformedTrailerError.
+	ErrMalformedTrailer = errors.New("sigv4: malformed trailer")
+
+	// ErrPostAuth means a POST upload's authentication fields
+	// (x-amz-algorithm, x-amz-credential, x-amz-date, x-amz-signature) are
+	// missing or malformed. S3 code: InvalidArgument.
+	ErrPostAuth = errors.New("sigv4: invalid POST authentication fields")
+
 	// ErrMissingTrailer means x-amz-trailer declared a trailer that the body
 	// did not carry.
 	// S3 code: InvalidRequest.
@@ -182,3 +193,18 @@ func (e *SignatureError) Error() string {
 
 // Unwrap returns ErrSignatureDoesNotMatch.
 func (e *SignatureError) Unwrap() error { return ErrSignatureDoesNotMatch }
+
+// AccessKeyError reports an access key the credential store does not know;
+// AWS names it in its InvalidAccessKeyId document (AWSAccessKeyId). It
+// unwraps to ErrInvalidAccessKeyID.
+type AccessKeyError struct {
+	// AccessKey is the key of the credential scope, as sent.
+	AccessKey string
+}
+
+func (e *AccessKeyError) Error() string {
+	return fmt.Sprintf("%v: %.64q", ErrInvalidAccessKeyID, e.AccessKey)
+}
+
+// Unwrap returns ErrInvalidAccessKeyID.
+func (e *AccessKeyError) Unwrap() error { return ErrInvalidAccessKeyID }

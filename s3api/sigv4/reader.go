@@ -371,17 +371,17 @@ func (r *Reader) readTrailers() error {
 				return fmt.Errorf("%w: data after the final chunk", ErrMalformedChunk)
 			}
 			if sawSig {
-				return fmt.Errorf("%w: trailer after %s", ErrInvalidTrailer, trailerSignature)
+				return fmt.Errorf("%w: %w: trailer after %s", ErrMalformedTrailer, ErrInvalidTrailer, trailerSignature)
 			}
 			name, value, ok := strings.Cut(line, ":")
 			if !ok {
-				return fmt.Errorf("%w: malformed trailer line %.64q", ErrInvalidTrailer, line)
+				return fmt.Errorf("%w: %w: malformed trailer line %.64q", ErrMalformedTrailer, ErrInvalidTrailer, line)
 			}
 			name = strings.ToLower(strings.TrimSpace(name))
 			value = strings.TrimSpace(value)
 			if name == trailerSignature {
 				if mode != StreamingSignedTrailer {
-					return fmt.Errorf("%w: %s in an unsigned trailer", ErrInvalidTrailer, trailerSignature)
+					return fmt.Errorf("%w: %w: %s in an unsigned trailer", ErrMalformedTrailer, ErrInvalidTrailer, trailerSignature)
 				}
 				sawSig, sig = true, value
 			} else {

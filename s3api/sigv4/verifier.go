@@ -460,7 +460,7 @@ func parsePayload(p string, presigned bool) (PayloadMode, string, error) {
 func (v *Verifier) checkSignature(rq *Request, r *http.Request, a Authorization, amzDate, payloadHash string, presigned bool) error {
 	secret, ok := v.Creds.Lookup(a.AccessKey)
 	if !ok {
-		return fmt.Errorf("%w: %.64q", ErrInvalidAccessKeyID, a.AccessKey)
+		return &AccessKeyError{AccessKey: a.AccessKey}
 	}
 	want, err := hex.DecodeString(a.Signature)
 	if err != nil { // ParseAuthorization/parseSignature already checked

@@ -17,6 +17,12 @@ const (
 	OpConsoleSignOut = "console:SignOut"
 )
 
+// OpOptionsPreflight is the CORS preflight (OPTIONS on a bucket or object):
+// answered from the bucket's CORS rules without authentication, so it has
+// no IAM action; refusals are audited (rate-limited, as every
+// unauthenticated refusal).
+const OpOptionsPreflight = "OptionsPreflight"
+
 // Op describes one operation a door can perform.
 type Op struct {
 	// Name is the operation's API name ("PutObjectRetention"), or a door's
@@ -76,6 +82,17 @@ func opRows() []opRow {
 		{"PutBucketPolicy", true, false},
 		{"DeleteBucketPolicy", true, false},
 		{"DeleteObjects", true, true},
+		{"GetBucketTagging", false, false},
+		{"PutBucketTagging", true, false},
+		{"DeleteBucketTagging", true, false},
+		{"GetBucketAcl", false, false},
+		{"PutBucketAcl", true, false},
+		{"GetBucketOwnershipControls", false, false},
+		{"PutBucketOwnershipControls", true, false},
+		{"DeleteBucketOwnershipControls", true, false},
+		{"GetBucketCors", false, false},
+		{"PutBucketCors", true, false},
+		{"DeleteBucketCors", true, false},
 		// Objects.
 		{"PutObject", true, true},
 		{"CopyObject", true, true},
@@ -87,6 +104,10 @@ func opRows() []opRow {
 		{"GetObjectLegalHold", false, true},
 		{"PutObjectLegalHold", true, true},
 		{"GetObjectTagging", false, false},
+		{"PutObjectTagging", true, false},
+		{"DeleteObjectTagging", true, false},
+		{"GetObjectAcl", false, false},
+		{"PutObjectAcl", true, false},
 		// Multipart.
 		{"CreateMultipartUpload", true, true},
 		{"UploadPart", true, false},
@@ -172,6 +193,7 @@ func Ops() []Op {
 	for _, name := range []string{OpConsoleSignIn, OpConsoleSignOut} {
 		out = append(out, Op{Name: name, Audited: true})
 	}
+	out = append(out, Op{Name: OpOptionsPreflight})
 	return out
 }
 

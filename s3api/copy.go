@@ -172,6 +172,9 @@ func (rq *request) copyObject() error {
 		opts.UserMeta = maps.Clone(src.Info.UserMeta)
 		opts.Headers = maps.Clone(src.Info.Headers)
 	}
+	if err := rq.copyTags(&src.Info, &opts); err != nil {
+		return err
+	}
 	alg, err := copyChecksumAlgorithm(h, &src.Info)
 	if err != nil {
 		return err

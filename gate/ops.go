@@ -145,6 +145,10 @@ func adminRows() []adminRow {
 	return []adminRow{
 		{get, "buckets", "AdminListBuckets", false, false},
 		{get, "buckets/{name}", "AdminGetBucket", false, false},
+		// Veeam SOSAPI per bucket (the S3 API serves its files).
+		{get, "buckets/{name}/sosapi", "AdminGetSOSAPI", false, false},
+		{put, "buckets/{name}/sosapi", "AdminEnableSOSAPI", true, true},
+		{del, "buckets/{name}/sosapi", "AdminDisableSOSAPI", true, true},
 		{get, "stats", "AdminGetStats", false, false},
 		{get, "segments", "AdminListSegments", false, false},
 		{post, "compact", "AdminCompact", true, true},

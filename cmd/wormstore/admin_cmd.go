@@ -51,6 +51,9 @@ type adminCmd struct {
 	// Checkpoints and the WAL archive (admin_cmd_checkpoint.go).
 	Checkpoint adminCheckpointCmd `cmd:"" help:"Take a verified index checkpoint now and retire covered WAL files to wal/archive."`
 	WALArchive adminWALArchiveCmd `cmd:"" name:"wal-archive" help:"List or delete WAL files retired to wal/archive."`
+
+	// Veeam SOSAPI per bucket (admin_cmd_sosapi.go).
+	SOSAPI adminSOSAPICmd `cmd:"" name:"sosapi" help:"Enable, disable or show the Veeam Smart Object Storage API files of a bucket."`
 }
 
 type adminBucketCmd struct {

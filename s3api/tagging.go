@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"encoding/xml"
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -245,6 +246,18 @@ func (rq *request) writesTags(op string) bool {
 	return false
 }
 
+// tagErr maps a tagging call's error: without a version id, a current
+// delete marker is NoSuchKey (as GetObject answers), with one it is
+// MethodNotAllowed.
+func tagErr(err error, bucket, key, versionID string) error {
+	var dm *engine.DeleteMarkerError
+	if versionID == "" && errors.As(err, &dm) {
+		return s3err.New(s3err.NoSuchKey, "").With("Key", key).
+			WithHeader("x-amz-delete-marker", "true").WithHeader("x-amz-version-id", dm.VersionID)
+	}
+	return objectErr(err, bucket, key)
+}
+
 // putObjectTagging is PutObjectTagging: the body's tag set replaces the
 // version's (allowed under retention and legal hold: tags are metadata).
 func (rq *request) putObjectTagging() error {
@@ -265,7 +278,7 @@ func (rq *request) putObjectTagging() error {
 	}
 	vid, err := rq.s.eng.PutObjectTagging(rq.ctx, rq.bucket, rq.key, rq.query.Get("versionId"), tags)
 	if err != nil {
-		return objectErr(err, rq.bucket, rq.key)
+		return tagErr(err, rq.bucket, rq.key, rq.query.Get("versionId"))
 	}
 	rq.setVersionHeader(vid)
 	return rq.writeEmpty(http.StatusOK)
@@ -293,7 +306,7 @@ func (rq *request) authorizeTagging(tags map[string]string) error {
 func (rq *request) getObjectTagging() error {
 	tags, vid, err := rq.s.eng.GetObjectTagging(rq.ctx, rq.bucket, rq.key, rq.query.Get("versionId"))
 	if err != nil {
-		return objectErr(err, rq.bucket, rq.key)
+		return tagErr(err, rq.bucket, rq.key, rq.query.Get("versionId"))
 	}
 	rq.setVersionHeader(vid)
 	return rq.writeXML(http.StatusOK, encodeTagging(tags))
@@ -304,7 +317,7 @@ func (rq *request) getObjectTagging() error {
 func (rq *request) deleteObjectTagging() error {
 	vid, err := rq.s.eng.PutObjectTagging(rq.ctx, rq.bucket, rq.key, rq.query.Get("versionId"), nil)
 	if err != nil {
-		return objectErr(err, rq.bucket, rq.key)
+		return tagErr(err, rq.bucket, rq.key, rq.query.Get("versionId"))
 	}
 	rq.setVersionHeader(vid)
 	return rq.writeEmpty(http.StatusNoContent)

@@ -170,11 +170,23 @@ func (rq *request) authorize() error {
 		if err != nil {
 			return err
 		}
+		srcTags := rq.existingTags(cs.bucket, cs.key, cs.versionID)
+		srcCond := gate.TagCond(srcTags, nil)
 		if err := rq.require(gate.Check{
 			Action: rq.s.gate.Op("GetObject").ActionFor(cs.versionID != ""), Bucket: cs.bucket,
-			Resource: iam.ObjectARN(cs.bucket, cs.key), VersionID: cs.versionID,
+			Resource: iam.ObjectARN(cs.bucket, cs.key), VersionID: cs.versionID, Cond: srcCond,
 		}); err != nil {
 			return err
+		}
+		// Copying a tagged source's tags (x-amz-tagging-directive COPY)
+		// also needs s3:GetObjectTagging on it, as AWS.
+		if op == "CopyObject" && len(srcTags) > 0 && rq.r.Header.Get("x-amz-tagging-directive") != "REPLACE" {
+			if err := rq.require(gate.Check{
+				Action: rq.s.gate.Op("GetObjectTagging").ActionFor(cs.versionID != ""), Bucket: cs.bucket,
+				Resource: iam.ObjectARN(cs.bucket, cs.key), VersionID: cs.versionID, Cond: srcCond,
+			}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -51,7 +51,9 @@
 //     s3:RequestObjectTagKeys come from the header. PutObjectTagging is
 //     checked inside the handler once its body is parsed (the same keys
 //     from the body). Object reads and lock/tag/ACL operations on a version
-//     see s3:ExistingObjectTag/<k> from its tags.
+//     see s3:ExistingObjectTag/<k> from its tags. CopyObject copying a
+//     tagged source's tags (directive COPY) also needs s3:GetObjectTagging
+//     on the source.
 //   - x-amz-bypass-governance-retention: true is honoured only if the
 //     caller is allowed s3:BypassGovernanceRetention on the object;
 //     otherwise the lock applies as if no bypass had been asked for.

@@ -255,6 +255,18 @@ func TestTagConditionKeys(t *testing.T) {
 	_, err = plain.PutObject(ctx(), &s3.PutObjectInput{Bucket: b, Key: aws.String("p2"), Body: strings.NewReader("1"), Tagging: aws.String("a=b")})
 	requireCode(t, err, "AccessDenied", 403)
 
+	// Copying a tagged source keeps its tags, which needs
+	// s3:GetObjectTagging on the source; REPLACE does not.
+	copier, _ := newUser(t, e, ids, "copier", map[string]string{"p": `{"Version":"2012-10-17","Statement":[
+	  {"Effect":"Allow","Action":["s3:PutObject","s3:GetObject"],"Resource":"arn:aws:s3:::cond/*"}]}`})
+	_, err = copier.CopyObject(ctx(), &s3.CopyObjectInput{Bucket: b, Key: aws.String("c1"), CopySource: aws.String("cond/public")})
+	requireCode(t, err, "AccessDenied", 403)
+	_, err = copier.CopyObject(ctx(), &s3.CopyObjectInput{Bucket: b, Key: aws.String("c2"), CopySource: aws.String("cond/p1")})
+	require.NoError(t, err, "an untagged source needs no s3:GetObjectTagging")
+	_, err = copier.CopyObject(ctx(), &s3.CopyObjectInput{Bucket: b, Key: aws.String("c3"), CopySource: aws.String("cond/public"),
+		TaggingDirective: types.TaggingDirectiveReplace})
+	require.NoError(t, err)
+
 	// Versioned tagging uses s3:PutObjectVersionTagging.
 	vw, _ := newUser(t, e, ids, "vw", map[string]string{"p": `{"Version":"2012-10-17","Statement":[
 	  {"Effect":"Allow","Action":["s3:PutObjectTagging","s3:GetObjectVersionTagging"],"Resource":"arn:aws:s3:::cond/*"}]}`})

@@ -267,6 +267,23 @@ func TestTagConditionKeys(t *testing.T) {
 		TaggingDirective: types.TaggingDirectiveReplace})
 	require.NoError(t, err)
 
+	// A bucket policy sees the same keys: deny reading secret objects to
+	// everyone but root, even to a user whose own policy allows all.
+	all, _ := newUser(t, e, ids, "all", map[string]string{"p": `{"Version":"2012-10-17","Statement":[
+	  {"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`})
+	_, err = all.GetObject(ctx(), &s3.GetObjectInput{Bucket: b, Key: aws.String("secret")})
+	require.NoError(t, err)
+	_, err = e.s3.PutBucketPolicy(ctx(), &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(`{"Version":"2012-10-17","Statement":[
+	  {"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::cond/*",
+	   "Condition":{"StringEquals":{"s3:ExistingObjectTag/class":"secret"}}}]}`)})
+	require.NoError(t, err)
+	_, err = all.GetObject(ctx(), &s3.GetObjectInput{Bucket: b, Key: aws.String("secret")})
+	requireCode(t, err, "AccessDenied", 403)
+	_, err = all.GetObject(ctx(), &s3.GetObjectInput{Bucket: b, Key: aws.String("public")})
+	require.NoError(t, err)
+	_, err = e.s3.DeleteBucketPolicy(ctx(), &s3.DeleteBucketPolicyInput{Bucket: b})
+	require.NoError(t, err)
+
 	// Versioned tagging uses s3:PutObjectVersionTagging.
 	vw, _ := newUser(t, e, ids, "vw", map[string]string{"p": `{"Version":"2012-10-17","Statement":[
 	  {"Effect":"Allow","Action":["s3:PutObjectTagging","s3:GetObjectVersionTagging"],"Resource":"arn:aws:s3:::cond/*"}]}`})

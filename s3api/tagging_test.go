@@ -62,10 +62,18 @@ func TestObjectTagging(t *testing.T) {
 		ObjectLockMode: types.ObjectLockModeCompliance, ObjectLockRetainUntilDate: &until})
 	require.NoError(t, err)
 	v2 := aws.ToString(put2.VersionId)
+	seq := e.eng.AuditLastSeq()
 	pt, err := e.s3.PutObjectTagging(ctx(), &s3.PutObjectTaggingInput{Bucket: b, Key: aws.String("a"), VersionId: &v2,
 		Tagging: &types.Tagging{TagSet: tagSet("state", "locked")}})
 	require.NoError(t, err, "tagging a locked version is allowed")
 	require.Equal(t, v2, aws.ToString(pt.VersionId))
+	var audited bool
+	for _, a := range auditEntriesAfter(t, e.eng, seq) {
+		if a.Operation == "PutObjectTagging" && a.Key == "a" && a.VersionID == v2 && a.Outcome == "ok" {
+			audited = true
+		}
+	}
+	require.True(t, audited, "the tag change is on record")
 	gt, err = e.s3.GetObjectTagging(ctx(), &s3.GetObjectTaggingInput{Bucket: b, Key: aws.String("a"), VersionId: &v1})
 	require.NoError(t, err)
 	require.Len(t, gt.TagSet, 2, "version 1 keeps its tags")

@@ -276,6 +276,9 @@ func New(cfg Config) *API {
 		"AdminListCheckpoints":  a.checkpoints,
 		"AdminDeleteWALArchive": a.deleteWALArchive,
 		"AdminRunLifecycle":     a.runLifecycle,
+		"AdminGetSOSAPI":        a.getSOSAPI,
+		"AdminEnableSOSAPI":     a.enableSOSAPI,
+		"AdminDisableSOSAPI":    a.disableSOSAPI,
 	}
 	a.routes = map[string]map[string]*opRow{}
 	for _, op := range Ops() {
@@ -349,6 +352,11 @@ func adminRouteKey(path string) (key, bucket string) {
 	rest := strings.TrimPrefix(path, Prefix)
 	if name, ok := strings.CutPrefix(rest, "buckets/"); ok && name != "" && !strings.Contains(name, "/") {
 		return "buckets/{name}", name
+	}
+	if name, ok := strings.CutPrefix(rest, "buckets/"); ok {
+		if n, sub, ok := strings.Cut(name, "/"); ok && n != "" && sub == "sosapi" {
+			return "buckets/{name}/sosapi", n
+		}
 	}
 	return rest, ""
 }

@@ -7,6 +7,11 @@
 //
 //	GET  /admin/v1/buckets          {"buckets": [Bucket…]}
 //	GET  /admin/v1/buckets/{name}   Bucket
+//	GET  /admin/v1/buckets/{name}/sosapi  SOSAPI (Veeam SOSAPI state)
+//	PUT  /admin/v1/buckets/{name}/sosapi  SOSAPI: enable
+//	     ?capacity=BYTES            reported capacity (default 0 = the filesystem's)
+//	     &kb_block_size=KB          block size recommended to Veeam (256…8192; default none)
+//	DELETE /admin/v1/buckets/{name}/sosapi  SOSAPI: disable
 //	GET  /admin/v1/stats            Stats
 //	GET  /admin/v1/segments         {"segments": [Segment…]}
 //	POST /admin/v1/compact          CompactResult

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"strconv"
 	"time"
 
@@ -201,6 +202,30 @@ func (g *Gate) LockCond(hold, mode string, until time.Time) map[string][]string 
 		c[iam.KeyObjectLockMode] = []string{mode}
 		c[iam.KeyObjectLockRetainUntilDate] = []string{until.UTC().Format(time.RFC3339)}
 		c[iam.KeyObjectLockRemainingRetentionDays] = []string{strconv.FormatInt(iam.RemainingRetentionDays(g.Now(), until), 10)}
+	}
+	return c
+}
+
+// TagCond returns the object-tagging condition keys: s3:ExistingObjectTag/<k>
+// for each tag of the version acted on (existing), and, when requested is
+// non-nil (the request writes a tag set, possibly empty),
+// s3:RequestObjectTag/<k> for each of its tags and s3:RequestObjectTagKeys
+// listing its keys (absent for an empty set).
+func TagCond(existing, requested map[string]string) map[string][]string {
+	c := map[string][]string{}
+	for k, v := range existing {
+		c[iam.KeyExistingObjectTagPrefix+k] = []string{v}
+	}
+	if requested != nil {
+		keys := make([]string, 0, len(requested))
+		for k, v := range requested {
+			c[iam.KeyRequestObjectTagPrefix+k] = []string{v}
+			keys = append(keys, k)
+		}
+		if len(keys) > 0 {
+			sort.Strings(keys)
+			c[iam.KeyRequestObjectTagKeys] = keys
+		}
 	}
 	return c
 }

@@ -17,6 +17,12 @@ const (
 	OpConsoleSignOut = "console:SignOut"
 )
 
+// OpOptionsPreflight is the CORS preflight (OPTIONS on a bucket or object):
+// answered from the bucket's CORS rules without authentication, so it has
+// no IAM action; refusals are audited (rate-limited, as every
+// unauthenticated refusal).
+const OpOptionsPreflight = "OptionsPreflight"
+
 // Op describes one operation a door can perform.
 type Op struct {
 	// Name is the operation's API name ("PutObjectRetention"), or a door's
@@ -79,6 +85,17 @@ func opRows() []opRow {
 		{"PutBucketLifecycleConfiguration", true, false},
 		{"DeleteBucketLifecycle", true, false},
 		{"DeleteObjects", true, true},
+		{"GetBucketTagging", false, false},
+		{"PutBucketTagging", true, false},
+		{"DeleteBucketTagging", true, false},
+		{"GetBucketAcl", false, false},
+		{"PutBucketAcl", true, false},
+		{"GetBucketOwnershipControls", false, false},
+		{"PutBucketOwnershipControls", true, false},
+		{"DeleteBucketOwnershipControls", true, false},
+		{"GetBucketCors", false, false},
+		{"PutBucketCors", true, false},
+		{"DeleteBucketCors", true, false},
 		// Objects.
 		{"PutObject", true, true},
 		{"CopyObject", true, true},
@@ -92,6 +109,10 @@ func opRows() []opRow {
 		{"PutObjectLegalHold", true, true},
 		{"GetObjectTagging", false, false},
 		{"GetObjectAttributes", false, false},
+		{"PutObjectTagging", true, false},
+		{"DeleteObjectTagging", true, false},
+		{"GetObjectAcl", false, false},
+		{"PutObjectAcl", true, false},
 		// Multipart.
 		{"CreateMultipartUpload", true, true},
 		{"UploadPart", true, false},
@@ -129,6 +150,10 @@ func adminRows() []adminRow {
 	return []adminRow{
 		{get, "buckets", "AdminListBuckets", false, false},
 		{get, "buckets/{name}", "AdminGetBucket", false, false},
+		// Veeam SOSAPI per bucket (the S3 API serves its files).
+		{get, "buckets/{name}/sosapi", "AdminGetSOSAPI", false, false},
+		{put, "buckets/{name}/sosapi", "AdminEnableSOSAPI", true, true},
+		{del, "buckets/{name}/sosapi", "AdminDisableSOSAPI", true, true},
 		{get, "stats", "AdminGetStats", false, false},
 		{get, "segments", "AdminListSegments", false, false},
 		{post, "compact", "AdminCompact", true, true},
@@ -180,6 +205,7 @@ func Ops() []Op {
 		out = append(out, Op{Name: name, Audited: true})
 	}
 	out = append(out, lifecycleOps()...) // gate/lifecycle.go
+	out = append(out, Op{Name: OpOptionsPreflight})
 	return out
 }
 

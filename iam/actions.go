@@ -19,6 +19,11 @@ const (
 	// CopyObject and CreateMultipartUpload carrying
 	// x-amz-object-lock-legal-hold, with s3:object-lock-legal-hold set.
 	ActionPutObjectLegalHold = "s3:PutObjectLegalHold"
+	// ActionPutObjectTagging must also be allowed for PutObject,
+	// CopyObject (x-amz-tagging-directive REPLACE) and
+	// CreateMultipartUpload carrying x-amz-tagging, with
+	// s3:RequestObjectTag/<k> and s3:RequestObjectTagKeys set from it.
+	ActionPutObjectTagging = "s3:PutObjectTagging"
 )
 
 // ActionFor returns the IAM action that authorizes the S3 operation op

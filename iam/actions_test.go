@@ -81,7 +81,7 @@ func TestActionsAreKnown(t *testing.T) {
 			require.True(t, known[a], "ActionFor(%q, %v) = %q is not a known S3 action", op, v, a)
 		}
 	}
-	for _, a := range []string{ActionBypassGovernanceRetention, ActionPutObjectRetention, ActionPutObjectLegalHold} {
+	for _, a := range []string{ActionBypassGovernanceRetention, ActionPutObjectRetention, ActionPutObjectLegalHold, ActionPutObjectTagging} {
 		require.True(t, known[a], a)
 	}
 	// Operations returns a fresh slice.

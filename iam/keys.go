@@ -26,6 +26,15 @@ const (
 	KeyUserID                           = "aws:userid"
 	KeyPrincipalArn                     = "aws:PrincipalArn"
 	KeyPrincipalAccount                 = "aws:PrincipalAccount"
+	// KeyExistingObjectTagPrefix + tag key is the value of that tag on
+	// the object version a request acts on.
+	KeyExistingObjectTagPrefix = "s3:ExistingObjectTag/"
+	// KeyRequestObjectTagPrefix + tag key is the value of that tag in the
+	// tag set a request writes (x-amz-tagging, PutObjectTagging's body).
+	KeyRequestObjectTagPrefix = "s3:RequestObjectTag/"
+	// KeyRequestObjectTagKeys lists the keys of the tag set a request
+	// writes (multi-valued: use ForAllValues/ForAnyValue).
+	KeyRequestObjectTagKeys = "s3:RequestObjectTagKeys"
 )
 
 // knownKey reports whether key is a condition key AWS defines for the aws:

@@ -26,6 +26,7 @@ var bodyCheckedOps = map[string]bool{
 	"PutObjectLegalHold": true,
 	"PutObjectRetention": true,
 	"DeleteObjects":      true,
+	"PutObjectTagging":   true,
 }
 
 // resolvePrincipal records who the request acts for after SigV4
@@ -154,6 +155,14 @@ func (rq *request) authorize() error {
 			extra = append(extra, "s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning")
 		}
 	}
+	tc, err := rq.tagCond(op)
+	if err != nil {
+		return err
+	}
+	c = mergeCond(c, tc)
+	if rq.writesTags(op) {
+		extra = append(extra, iam.ActionPutObjectTagging)
+	}
 	res := rq.resource()
 	for _, a := range append([]string{action}, extra...) {
 		if err := rq.require(gate.Check{Action: a, Bucket: rq.bucket, Resource: res, VersionID: vid, Cond: c}); err != nil {
@@ -165,11 +174,23 @@ func (rq *request) authorize() error {
 		if err != nil {
 			return err
 		}
+		srcTags := rq.existingTags(cs.bucket, cs.key, cs.versionID)
+		srcCond := gate.TagCond(srcTags, nil)
 		if err := rq.require(gate.Check{
 			Action: rq.s.gate.Op("GetObject").ActionFor(cs.versionID != ""), Bucket: cs.bucket,
-			Resource: iam.ObjectARN(cs.bucket, cs.key), VersionID: cs.versionID,
+			Resource: iam.ObjectARN(cs.bucket, cs.key), VersionID: cs.versionID, Cond: srcCond,
 		}); err != nil {
 			return err
+		}
+		// Copying a tagged source's tags (x-amz-tagging-directive COPY)
+		// also needs s3:GetObjectTagging on it, as AWS.
+		if op == "CopyObject" && len(srcTags) > 0 && rq.r.Header.Get("x-amz-tagging-directive") != "REPLACE" {
+			if err := rq.require(gate.Check{
+				Action: rq.s.gate.Op("GetObjectTagging").ActionFor(cs.versionID != ""), Bucket: cs.bucket,
+				Resource: iam.ObjectARN(cs.bucket, cs.key), VersionID: cs.versionID, Cond: srcCond,
+			}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -184,10 +205,28 @@ func (rq *request) authorizeBody(hold, mode string, until time.Time) error {
 		return nil
 	}
 	vid := rq.query.Get("versionId")
+	tc, err := rq.tagCond(rq.effectiveOp())
+	if err != nil {
+		return err
+	}
 	return rq.require(gate.Check{
 		Action: rq.s.gate.Op(rq.effectiveOp()).ActionFor(vid != ""), Bucket: rq.bucket, Resource: rq.resource(),
-		VersionID: vid, Cond: rq.s.gate.LockCond(hold, mode, until),
+		VersionID: vid, Cond: mergeCond(rq.s.gate.LockCond(hold, mode, until), tc),
 	})
+}
+
+// mergeCond returns a with b's keys added (b wins); either may be nil.
+func mergeCond(a, b map[string][]string) map[string][]string {
+	if len(b) == 0 {
+		return a
+	}
+	if a == nil {
+		a = map[string][]string{}
+	}
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
 }
 
 // mayBypass reports whether a request on key asked to bypass GOVERNANCE

@@ -116,6 +116,9 @@ func (rq *request) createBucket() error {
 	if !validBucketName(rq.bucket) {
 		return s3err.New(s3err.InvalidBucketName, "").With("BucketName", rq.bucket)
 	}
+	if err := rq.checkCreateBucketACL(); err != nil {
+		return err
+	}
 	data, err := rq.readXMLBody(false)
 	if err != nil {
 		return err

@@ -179,6 +179,9 @@ func (rq *request) copyObject() error {
 			return err
 		}
 	}
+	if err := rq.copyTags(&src.Info, &opts); err != nil {
+		return err
+	}
 	alg, err := copyChecksumAlgorithm(h, &src.Info)
 	if err != nil {
 		return err

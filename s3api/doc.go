@@ -15,6 +15,9 @@
 //	  │  reads the form up to the file and authenticates by its signed
 //	  │  policy (sigv4.Verifier.VerifyPost), then the same principal,
 //	  │  authorization and handler steps as below
+//	  ├─ OPTIONS: CORS preflight, answered from the bucket's CORS rules
+//	  │  without authentication (gate op OptionsPreflight; see CORS);
+//	  │  other requests with Origin get the matching rule's CORS headers
 //	  ├─ sigv4.Verifier.Verify: headers and query only, so a rejected
 //	  │  "Expect: 100-continue" upload never sends its body; anonymous
 //	  │  requests are 403 AccessDenied
@@ -53,6 +56,15 @@
 //   - PostObject (browser form upload) is authorized as s3:PutObject on
 //     the form's key, lock fields as for PutObject; the caller is the
 //     access key of the form's x-amz-credential.
+//   - PutObject, CreateMultipartUpload and CopyObject (with
+//     x-amz-tagging-directive REPLACE) carrying x-amz-tagging also need
+//     s3:PutObjectTagging; s3:RequestObjectTag/<k> and
+//     s3:RequestObjectTagKeys come from the header. PutObjectTagging is
+//     checked inside the handler once its body is parsed (the same keys
+//     from the body). Object reads and lock/tag/ACL operations on a version
+//     see s3:ExistingObjectTag/<k> from its tags. CopyObject copying a
+//     tagged source's tags (directive COPY) also needs s3:GetObjectTagging
+//     on the source.
 //   - x-amz-bypass-governance-retention: true is honoured only if the
 //     caller is allowed s3:BypassGovernanceRetention on the object;
 //     otherwise the lock applies as if no bypass had been asked for.
@@ -60,16 +72,17 @@
 // Condition keys supplied: aws:SecureTransport, aws:SourceIp,
 // aws:CurrentTime, aws:EpochTime, aws:username, aws:userid,
 // aws:PrincipalArn, s3:versionid, s3:prefix/s3:delimiter/s3:max-keys on
-// listings, and the s3:object-lock-* keys above.
+// listings, the s3:object-lock-* keys and the object-tag keys above.
 //
 // Bucket policies: PutBucketPolicy (iam.ParseBucketPolicy; 400
 // MalformedPolicy with the parser's message; every Resource must lie within
 // the bucket), GetBucketPolicy (404 NoSuchBucketPolicy when none),
 // DeleteBucketPolicy (204).
 //
-// The sub-resource is the one query key out of a fixed set (acl, delete,
-// legal-hold, location, object-lock, retention, tagging, uploadId, uploads,
-// versioning, versions and the unsupported ones below) present in the
+// The sub-resource is the one query key out of a fixed set (acl, cors,
+// delete, legal-hold, location, object-lock, ownershipControls, retention,
+// tagging, uploadId, uploads, versioning, versions and the unsupported ones
+// below) present in the
 // request; every other query parameter (x-id, prefix, versionId, X-Amz-*…)
 // is an argument and never affects routing. Naming two sub-resources is
 // 400 InvalidRequest; a method the table does not list for the target is
@@ -103,7 +116,9 @@
 // Lock bucket; MfaDelete Enabled is 501), Put/GetObjectLockConfiguration
 // (Days or Years; 404 ObjectLockConfigurationNotFoundError without lock;
 // 409 InvalidBucketState unless versioning is Enabled; MalformedXML for bad
-// documents).
+// documents), Put/Get/DeleteBucketTagging (≤ 50 tags; 404 NoSuchTagSet),
+// Get/PutBucketAcl, Get/Put/DeleteBucketOwnershipControls,
+// Put/Get/DeleteBucketCors (404 NoSuchCORSConfiguration).
 //
 // Lifecycle (s3api/lifecycle.go, package lifecycle applies the rules):
 // PutBucketLifecycleConfiguration (Content-MD5 or x-amz-checksum-*
@@ -173,6 +188,54 @@
 // IncorrectNumberOfFilesInPostRequest; a broken form 400
 // MalformedPOSTRequest; a POST to a bucket that is not a form 412
 // PreconditionFailed.
+// Put/Get/DeleteObjectTagging (versionId, x-amz-version-id),
+// Get/PutObjectAcl.
+//
+// Tagging (tagging.go): tags are stored per version (engine tags) and may
+// change under retention or legal hold, as on AWS. x-amz-tagging
+// (URL-encoded query form) on PutObject, CreateMultipartUpload and
+// CopyObject with x-amz-tagging-directive REPLACE (COPY, the default,
+// keeps the source version's tags); GET/HEAD answer x-amz-tagging-count.
+// AWS's limits and messages (400 InvalidTag): ≤ 10 tags per object, ≤ 50
+// per bucket, keys 1-128 and values ≤ 256 UTF-16 units of letters, digits,
+// white space and + - = . _ : / @, no duplicate keys, no "aws:" prefix;
+// a document without TagSet, Key or Value is MalformedXML. Tagging a key
+// whose current version is a delete marker is 404 NoSuchKey; a delete
+// marker by version id is 405 MethodNotAllowed.
+//
+// ACLs (acl.go) behave as on an AWS bucket with Object Ownership
+// BucketOwnerEnforced, the default for new AWS buckets: GetBucketAcl and
+// GetObjectAcl answer the owner (as ListBuckets reports it) with
+// FULL_CONTROL; PutBucketAcl, PutObjectAcl and the x-amz-acl /
+// x-amz-grant-* headers of PutObject, CopyObject and CreateMultipartUpload
+// accept only the owner's full control (private, bucket-owner-full-control,
+// x-amz-grant-full-control: id="<owner>", or the equivalent document) and
+// refuse anything else with 400 AccessControlListNotSupported; CreateBucket
+// refuses such an ACL with 400 InvalidBucketAclWithObjectOwnership.
+// GetBucketOwnershipControls answers BucketOwnerEnforced (404
+// OwnershipControlsNotFoundError after DeleteBucketOwnershipControls);
+// PutBucketOwnershipControls and CreateBucket's x-amz-object-ownership
+// accept only BucketOwnerEnforced (ObjectWriter and BucketOwnerPreferred
+// are 400 InvalidArgument: ACLs are not implemented).
+//
+// CORS (cors.go): PutBucketCors validates as AWS (1-100 rules, each with
+// an AllowedMethod of GET, PUT, POST, DELETE, HEAD and an AllowedOrigin;
+// at most one '*' per AllowedOrigin/AllowedHeader). A preflight OPTIONS
+// needs Origin and Access-Control-Request-Method (else 400 BadRequest);
+// the first rule matching origin, method and every
+// Access-Control-Request-Headers entry answers 200 with
+// Access-Control-Allow-Origin (the origin, or "*" for a "*" rule),
+// -Allow-Methods, -Allow-Headers, -Max-Age, -Expose-Headers,
+// -Allow-Credentials and Vary; otherwise 403 AccessForbidden
+// ("CORSResponse: …", also for a bucket without CORS or that does not
+// exist). Actual requests carrying Origin get the same headers from the
+// first rule matching origin and method, error answers included.
+//
+// Veeam SOSAPI (sosapi.go): a bucket switched on with `wormstore admin
+// sosapi enable` (its ConfigSOSAPI document) serves
+// .system-d26a9498-cb7c-4a87-a44a-8ae204f5ba6c/system.xml and capacity.xml
+// to GetObject/HeadObject (s3:GetObject applies) and lists them in
+// ListObjects/V2 of their folder.
 //
 // Listing: ListObjects (V1: prefix, delimiter, marker, NextMarker,
 // max-keys ≤ 1000), ListObjectsV2 (continuation-token = base64url of the
@@ -286,17 +349,15 @@
 //
 // # Not implemented (501 NotImplemented)
 //
-// Sub-resources acl, accelerate, analytics, cors, encryption,
+// Sub-resources accelerate, analytics, encryption,
 // intelligent-tiering, inventory, logging, metadataTable,
-// metrics, notification, ownershipControls, policyStatus,
-// publicAccessBlock, renameObject, replication, requestPayment, restore,
-// select, session, torrent, website; Put/DeleteObjectTagging and bucket
-// tagging; server-side encryption headers (x-amz-server-side-encryption*,
-// SSE-C); MFA Delete; If-None-Match other than "*" on PutObject. SigV2
-// (headers, presigned URLs, POST policies) is not supported (400).
-// x-amz-storage-class is accepted for the known S3 classes and ignored
-// (objects are reported as STANDARD); x-amz-tagging, x-amz-acl and
-// x-amz-grant-* are ignored.
+// metrics, notification, policyStatus, publicAccessBlock, renameObject,
+// replication, requestPayment, restore, select, session, torrent, website;
+// POST on acl, tagging, cors and ownershipControls; server-side encryption
+// headers (x-amz-server-side-encryption*, SSE-C); MFA Delete; If-None-Match
+// other than "*" on PutObject. SigV2 (headers, presigned URLs, POST
+// policies) is not supported (400). x-amz-storage-class is accepted for the
+// known S3 classes and ignored (objects are reported as STANDARD).
 //
 // # Errors
 //

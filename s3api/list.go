@@ -134,6 +134,7 @@ func (rq *request) listObjects() error {
 	} else if res, err = rq.s.eng.ListObjects(rq.ctx, rq.bucket, opts); err != nil {
 		return bucketErr(err, rq.bucket)
 	}
+	res = rq.withSOSAPIEntries(res, opts)
 	var owner *s3xml.Owner
 	if !v2 || rq.query.Get("fetch-owner") == "true" {
 		o := rq.owner()

@@ -1,7 +1,6 @@
 package s3api
 
 import (
-	"encoding/xml"
 	"net/http"
 	"time"
 
@@ -75,23 +74,4 @@ func (rq *request) getObjectLegalHold() error {
 		st = "ON"
 	}
 	return rq.writeXML(http.StatusOK, s3xml.LegalHold{Status: st})
-}
-
-// tagging is the GetObjectTagging response.
-type tagging struct {
-	XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ Tagging"`
-	TagSet  struct{} `xml:"TagSet"`
-}
-
-// getObjectTagging answers an empty tag set for an existing version:
-// wormstore does not store tags, but copy tools (aws s3 cp between
-// buckets) read them before copying.
-func (rq *request) getObjectTagging() error {
-	vid := rq.query.Get("versionId")
-	info, err := rq.s.eng.StatObject(rq.ctx, rq.bucket, rq.key, vid)
-	if err != nil {
-		return objectErr(err, rq.bucket, rq.key)
-	}
-	rq.setVersionHeader(info.VersionID)
-	return rq.writeXML(http.StatusOK, tagging{})
 }

@@ -64,6 +64,9 @@ func (rq *request) createMultipartUpload() error {
 	if err := objectMetadata(h, &opts); err != nil {
 		return err
 	}
+	if err := rq.requestTags(&opts); err != nil {
+		return err
+	}
 	if _, err := lockOptions(h, &opts); err != nil {
 		return err
 	}

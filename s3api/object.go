@@ -63,6 +63,9 @@ func (rq *request) putObject() error {
 	if err := objectMetadata(h, &opts); err != nil {
 		return err
 	}
+	if err := rq.requestTags(&opts); err != nil {
+		return err
+	}
 	locked, err := lockOptions(h, &opts)
 	if err != nil {
 		return err
@@ -198,6 +201,9 @@ func (rq *request) getObject() error {
 	if rq.r.Header.Get("x-amz-server-side-encryption-customer-algorithm") != "" {
 		return s3err.New(s3err.NotImplemented, "SSE-C is not implemented")
 	}
+	if handled, err := rq.serveSOSAPI(); handled {
+		return err
+	}
 	obj, err := rq.s.eng.OpenObject(rq.ctx, rq.bucket, rq.key, vid)
 	if err != nil {
 		return objectErr(err, rq.bucket, rq.key)
@@ -223,6 +229,7 @@ func (rq *request) getObject() error {
 		return err
 	}
 	rq.setObjectHeaders(info)
+	rq.setTaggingCount(info)
 	out := rq.w.Header()
 	status := http.StatusOK
 	off, n := int64(0), info.Size

@@ -35,7 +35,7 @@ type route struct {
 // never affect routing. A request naming more than one is refused.
 func subResources() []string {
 	return append([]string{
-		"acl", "attributes", "delete", "legal-hold", "lifecycle", "location", "object-lock", "policy", "retention",
+		"acl", "attributes", "cors", "delete", "legal-hold", "lifecycle", "location", "object-lock", "ownershipControls", "policy", "retention",
 		"tagging", "uploadId", "uploads", "versioning", "versions",
 	}, unsupportedSubResources()...)
 }
@@ -44,8 +44,8 @@ func subResources() []string {
 // not implement; they answer 501 NotImplemented.
 func unsupportedSubResources() []string {
 	return []string{
-		"accelerate", "analytics", "cors", "encryption", "intelligent-tiering", "inventory",
-		"logging", "metadataTable", "metrics", "notification", "ownershipControls",
+		"accelerate", "analytics", "encryption", "intelligent-tiering", "inventory",
+		"logging", "metadataTable", "metrics", "notification",
 		"policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore",
 		"select", "session", "torrent", "website", "renameObject",
 	}
@@ -88,6 +88,17 @@ func routeTable() map[routeKey]route {
 	add(GET, levelBucket, "lifecycle", "GetBucketLifecycleConfiguration", (*request).getBucketLifecycleConfiguration)
 	add(PUT, levelBucket, "lifecycle", "PutBucketLifecycleConfiguration", (*request).putBucketLifecycleConfiguration)
 	add(DELETE, levelBucket, "lifecycle", "DeleteBucketLifecycle", (*request).deleteBucketLifecycle)
+	add(GET, levelBucket, "tagging", "GetBucketTagging", (*request).getBucketTagging)
+	add(PUT, levelBucket, "tagging", "PutBucketTagging", (*request).putBucketTagging)
+	add(DELETE, levelBucket, "tagging", "DeleteBucketTagging", (*request).deleteBucketTagging)
+	add(GET, levelBucket, "acl", "GetBucketAcl", (*request).getBucketAcl)
+	add(PUT, levelBucket, "acl", "PutBucketAcl", (*request).putBucketAcl)
+	add(GET, levelBucket, "ownershipControls", "GetBucketOwnershipControls", (*request).getBucketOwnershipControls)
+	add(PUT, levelBucket, "ownershipControls", "PutBucketOwnershipControls", (*request).putBucketOwnershipControls)
+	add(DELETE, levelBucket, "ownershipControls", "DeleteBucketOwnershipControls", (*request).deleteBucketOwnershipControls)
+	add(GET, levelBucket, "cors", "GetBucketCors", (*request).getBucketCors)
+	add(PUT, levelBucket, "cors", "PutBucketCors", (*request).putBucketCors)
+	add(DELETE, levelBucket, "cors", "DeleteBucketCors", (*request).deleteBucketCors)
 
 	// Objects.
 	add(PUT, levelObject, "", "PutObject", (*request).putObject) // or CopyObject (x-amz-copy-source)
@@ -100,6 +111,10 @@ func routeTable() map[routeKey]route {
 	add(PUT, levelObject, "legal-hold", "PutObjectLegalHold", (*request).putObjectLegalHold)
 	add(GET, levelObject, "tagging", "GetObjectTagging", (*request).getObjectTagging)
 	add(GET, levelObject, "attributes", "GetObjectAttributes", (*request).getObjectAttributes)
+	add(PUT, levelObject, "tagging", "PutObjectTagging", (*request).putObjectTagging)
+	add(DELETE, levelObject, "tagging", "DeleteObjectTagging", (*request).deleteObjectTagging)
+	add(GET, levelObject, "acl", "GetObjectAcl", (*request).getObjectAcl)
+	add(PUT, levelObject, "acl", "PutObjectAcl", (*request).putObjectAcl)
 
 	// Multipart.
 	add(POST, levelObject, "uploads", "CreateMultipartUpload", (*request).createMultipartUpload)
@@ -110,7 +125,7 @@ func routeTable() map[routeKey]route {
 
 	// Everything else on a known sub-resource is explicitly not
 	// implemented.
-	for _, sub := range append(unsupportedSubResources(), "acl", "tagging", "attributes", "lifecycle") {
+	for _, sub := range append(unsupportedSubResources(), "acl", "tagging", "attributes", "lifecycle", "cors", "ownershipControls") {
 		for _, m := range []string{GET, PUT, POST, DELETE, HEAD} {
 			for _, l := range []level{levelBucket, levelObject} {
 				k := routeKey{m, l, sub}

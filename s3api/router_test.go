@@ -68,12 +68,12 @@ func TestRouting(t *testing.T) {
 		code               string
 	}{
 		{"conflicting sub-resources", "GET", "/route/a//b?retention&legal-hold", 400, "InvalidRequest"},
-		{"bucket acl", "GET", "/route?acl", 501, "NotImplemented"},
 		{"bucket lifecycle without Content-MD5", "PUT", "/route?lifecycle", 400, "InvalidRequest"},
 		{"bucket logging", "PUT", "/route?logging", 501, "NotImplemented"},
-		{"bucket cors", "DELETE", "/route?cors", 501, "NotImplemented"},
-		{"object acl", "GET", "/route/a//b?acl", 501, "NotImplemented"},
-		{"put object tagging", "PUT", "/route/a//b?tagging", 501, "NotImplemented"},
+		{"bucket website", "GET", "/route?website", 501, "NotImplemented"},
+		{"bucket encryption", "DELETE", "/route?encryption", 501, "NotImplemented"},
+		{"object acl post", "POST", "/route/a//b?acl", 501, "NotImplemented"},
+		{"post object tagging", "POST", "/route/a//b?tagging", 501, "NotImplemented"},
 		{"select", "POST", "/route/a//b?select&select-type=2", 501, "NotImplemented"},
 		{"patch", "PATCH", "/route/a//b", 405, "MethodNotAllowed"},
 		{"post object", "POST", "/route/a//b", 405, "MethodNotAllowed"},

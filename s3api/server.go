@@ -344,6 +344,13 @@ func (s *Server) serve(rq *request) error {
 	if len(rq.key) > maxKeyLength {
 		return s3err.New(s3err.KeyTooLongError, "").With("Size", strconv.Itoa(len(rq.key))).With("MaxSizeAllowed", strconv.Itoa(maxKeyLength))
 	}
+	// CORS (cors.go): a preflight is answered from the bucket's rules
+	// without authentication; other requests with Origin get the
+	// Access-Control-* headers of a matching rule, errors included.
+	if rq.r.Method == http.MethodOptions {
+		return rq.preflight()
+	}
+	rq.applyCORS()
 	if s.isPostObject(rq) {
 		// A browser POST upload authenticates by its signed policy
 		// document in the form (postpolicy.go).

@@ -54,6 +54,8 @@ type adminCmd struct {
 
 	// Lifecycle (admin_cmd_lifecycle.go).
 	Lifecycle adminLifecycleCmd `cmd:"" help:"Run bucket lifecycle rules now."`
+	// Veeam SOSAPI per bucket (admin_cmd_sosapi.go).
+	SOSAPI adminSOSAPICmd `cmd:"" name:"sosapi" help:"Enable, disable or show the Veeam Smart Object Storage API files of a bucket."`
 }
 
 type adminBucketCmd struct {

@@ -84,12 +84,29 @@ const (
 	MaxPostPreDataLengthExceededError   Code = "MaxPostPreDataLengthExceededError"
 )
 
+// Codes of bucket configuration (tagging, ACLs, ownership, CORS).
+const (
+	AccessForbidden                     Code = "AccessForbidden"
+	AccessControlListNotSupported       Code = "AccessControlListNotSupported"
+	BadRequest                          Code = "BadRequest"
+	InvalidBucketAclWithObjectOwnership Code = "InvalidBucketAclWithObjectOwnership"
+	NoSuchCORSConfiguration             Code = "NoSuchCORSConfiguration"
+	NoSuchTagSet                        Code = "NoSuchTagSet"
+	OwnershipControlsNotFoundError      Code = "OwnershipControlsNotFoundError"
+)
+
 // Status returns the HTTP status AWS answers with for c; 500 for a code it
 // does not know.
 func (c Code) Status() int {
 	switch c {
 	case NotModified:
 		return http.StatusNotModified
+	case AccessControlListNotSupported, BadRequest, InvalidBucketAclWithObjectOwnership:
+		return http.StatusBadRequest
+	case AccessForbidden:
+		return http.StatusForbidden
+	case NoSuchCORSConfiguration, NoSuchTagSet, OwnershipControlsNotFoundError:
+		return http.StatusNotFound
 	case AuthorizationHeaderMalformed, AuthorizationQueryParametersError, BadDigest,
 		EntityTooLarge, EntityTooSmall, IllegalLocationConstraintException, IncompleteBody,
 		InvalidArgument, InvalidBucketName, InvalidDigest, InvalidLocationConstraint,
@@ -131,6 +148,20 @@ func (c Code) Message() string {
 	switch c {
 	case AccessDenied:
 		return "Access Denied"
+	case AccessForbidden:
+		return "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."
+	case AccessControlListNotSupported:
+		return "The bucket does not allow ACLs"
+	case BadRequest:
+		return "Bad Request"
+	case InvalidBucketAclWithObjectOwnership:
+		return "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
+	case NoSuchCORSConfiguration:
+		return "The CORS configuration does not exist"
+	case NoSuchTagSet:
+		return "The TagSet does not exist"
+	case OwnershipControlsNotFoundError:
+		return "The bucket ownership controls were not found"
 	case AuthorizationHeaderMalformed:
 		return "The authorization header is malformed."
 	case AuthorizationQueryParametersError:

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/s3api/s3err"
+	"github.com/wormstore/wormstore/s3api/s3xml"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 )
 
@@ -324,6 +325,23 @@ func postHeaderField(name string) bool {
 		strings.HasPrefix(name, "x-amz-server-side-encryption")
 }
 
+// postTagging turns a POST form's tagging field (a Tagging document) into
+// the x-amz-tagging header form, checked by AWS's tag rules.
+func postTagging(doc string) (string, error) {
+	list, err := s3xml.DecodeTagging([]byte(doc))
+	if err != nil {
+		return "", err
+	}
+	if _, err := checkTags(list, maxObjectTags, false); err != nil {
+		return "", err
+	}
+	q := url.Values{}
+	for _, t := range list {
+		q.Set(t.Key, t.Value)
+	}
+	return q.Encode(), nil
+}
+
 // servePost serves a POST upload in place of serve's header-signed path.
 func (s *Server) servePost(rq *request) error {
 	// The original headers still speak for the request itself.
@@ -386,6 +404,18 @@ func (s *Server) servePost(rq *request) error {
 	}
 	// As S3, the file part's own Content-Type is not the object's: only
 	// the Content-Type field is (else binary/octet-stream).
+	// acl is x-amz-acl; tagging is a Tagging document, carried on as
+	// x-amz-tagging so PutObject's tag and ACL rules apply.
+	if v, ok := fv["acl"]; ok {
+		h.Set("X-Amz-Acl", v)
+	}
+	if v, ok := fv["tagging"]; ok {
+		q, err := postTagging(v)
+		if err != nil {
+			return err
+		}
+		h.Set(taggingHeader, q)
+	}
 	r := *rq.r
 	r.Header = h
 	rq.r = &r
@@ -421,6 +451,9 @@ func (rq *request) postObject(form *postForm, lo, hi int64, ranged bool) error {
 	}
 	opts := engine.PutOptions{Size: -1}
 	if err := objectMetadata(h, &opts); err != nil {
+		return err
+	}
+	if err := rq.requestTags(&opts); err != nil {
 		return err
 	}
 	locked, err := lockOptions(h, &opts)

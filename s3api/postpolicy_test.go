@@ -403,3 +403,46 @@ func TestPostObjectContentType(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "binary/octet-stream", aws.ToString(head.ContentType))
 }
+
+// TestPostObjectTaggingAndACL: the form's tagging field (a Tagging
+// document) tags the new object under AWS's tag rules, and its acl field
+// follows BucketOwnerEnforced like x-amz-acl: private is accepted, a
+// public ACL refused with nothing stored.
+func TestPostObjectTaggingAndACL(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.mustCreateBucket("forms", false)
+	url := e.srv.URL + "/forms"
+	exp := time.Now().Add(time.Hour)
+	tagging := `<Tagging><TagSet><Tag><Key>project</Key><Value>apollo 11</Value></Tag><Tag><Key>tier</Key><Value>cold</Value></Tag></TagSet></Tagging>`
+	conds := []any{map[string]string{"bucket": "forms"}, []any{"starts-with", "$key", ""},
+		[]any{"starts-with", "$tagging", ""}, []any{"starts-with", "$acl", ""}}
+
+	fields := postPolicyForm(t, testAccessKey, testSecret, exp, conds,
+		postField{"key", "tagged"}, postField{"tagging", tagging}, postField{"acl", "private"})
+	r := e.postUpload(url, fields, "x", []byte("tagged by form"))
+	require.Equal(t, http.StatusNoContent, r.status, "%s", r.body)
+	got, err := e.s3.GetObjectTagging(ctx(), &s3.GetObjectTaggingInput{Bucket: aws.String("forms"), Key: aws.String("tagged")})
+	require.NoError(t, err)
+	tags := map[string]string{}
+	for _, tg := range got.TagSet {
+		tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	require.Equal(t, map[string]string{"project": "apollo 11", "tier": "cold"}, tags)
+
+	fields = postPolicyForm(t, testAccessKey, testSecret, exp, conds,
+		postField{"key", "public"}, postField{"acl", "public-read"})
+	r = e.postUpload(url, fields, "x", []byte("public"))
+	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+	require.Contains(t, string(r.body), "AccessControlListNotSupported")
+
+	fields = postPolicyForm(t, testAccessKey, testSecret, exp, conds,
+		postField{"key", "badtag"}, postField{"tagging", `<Tagging><TagSet><Tag><Key>aws:x</Key><Value>v</Value></Tag></TagSet></Tagging>`})
+	r = e.postUpload(url, fields, "x", []byte("bad tag"))
+	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+	require.Contains(t, string(r.body), "InvalidTag")
+
+	for _, k := range []string{"public", "badtag"} {
+		_, err := e.s3.HeadObject(ctx(), &s3.HeadObjectInput{Bucket: aws.String("forms"), Key: aws.String(k)})
+		require.Error(t, err, "a refused form stores nothing (%s)", k)
+	}
+}

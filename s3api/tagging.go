@@ -205,7 +205,7 @@ func (rq *request) tagCond(op string) (map[string][]string, error) {
 		existing = rq.existingTags(rq.bucket, rq.key, rq.query.Get("versionId"))
 	}
 	switch op {
-	case "PutObject", "CreateMultipartUpload":
+	case "PutObject", "CreateMultipartUpload", "PostObject":
 		tags, ok, err := parseTaggingHeader(rq.r.Header.Get(taggingHeader))
 		if err != nil {
 			return nil, err
@@ -238,7 +238,7 @@ func (rq *request) tagCond(op string) (map[string][]string, error) {
 func (rq *request) writesTags(op string) bool {
 	h := rq.r.Header
 	switch op {
-	case "PutObject", "CreateMultipartUpload":
+	case "PutObject", "CreateMultipartUpload", "PostObject":
 		return h.Get(taggingHeader) != ""
 	case "CopyObject":
 		return h.Get("x-amz-tagging-directive") == "REPLACE" && h.Get(taggingHeader) != ""

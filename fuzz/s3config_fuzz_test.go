@@ -1,6 +1,7 @@
 package fuzz
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"testing"
@@ -11,7 +12,7 @@ import (
 
 // FuzzS3ConfigXML feeds arbitrary bytes to the bucket-configuration
 // decoders (tagging, ACL, ownership controls, CORS). None may panic; each
-// fails with MalformedXML or returns a value within the schema's bounds. A
+// fails with MalformedXML (MissingRequestBodyError when empty) or returns a value within the schema's bounds. A
 // decoded tag set or CORS configuration, encoded as the server stores it,
 // must decode again to the same value (the stored document is read back on
 // every request).
@@ -31,8 +32,13 @@ func FuzzS3ConfigXML(f *testing.F) {
 				return
 			}
 			var se *s3err.Error
-			if !errors.As(err, &se) || se.Code != s3err.MalformedXML {
-				t.Fatalf("%s: error %v is not MalformedXML", name, err)
+			// An empty (or blank) body is AWS's MissingRequestBodyError.
+			want := s3err.MalformedXML
+			if len(bytes.TrimSpace(data)) == 0 {
+				want = s3err.MissingRequestBodyError
+			}
+			if !errors.As(err, &se) || se.Code != want {
+				t.Fatalf("%s: error %v is not MalformedXML or MissingRequestBodyError", name, err)
 			}
 		}
 		if tags, err := s3xml.DecodeTagging(data); err == nil {

@@ -194,3 +194,35 @@ func tagsOf(v Version) map[string]string {
 	}
 	return v.Tags
 }
+
+// CurrentExpiry returns when the current version of key (size bytes, tags,
+// created at created) expires under the configuration's enabled
+// Expiration rules, and the rule that sets that date: the earliest of
+// them, as the x-amz-expiration header of GET, HEAD and PUT reports it.
+// ok is false when no Expiration Days or Date rule selects the version.
+// Retention and legal holds are not considered: an expired version under a
+// lock is kept (a versioned bucket gets a delete marker over it).
+func (c *Configuration) CurrentExpiry(key string, size int64, tags map[string]string, created time.Time) (at time.Time, rule string, ok bool) {
+	if c == nil {
+		return time.Time{}, "", false
+	}
+	for _, r := range c.Rules {
+		e := r.Expiration
+		if !r.Enabled || e == nil || !r.Filter.Matches(key, size, tags) {
+			continue
+		}
+		var t time.Time
+		switch {
+		case e.Date != nil:
+			t = e.Date.UTC()
+		case e.Days > 0:
+			t = ExpiryTime(created, e.Days)
+		default:
+			continue
+		}
+		if !ok || t.Before(at) {
+			at, rule, ok = t, r.ID, true
+		}
+	}
+	return at, rule, ok
+}

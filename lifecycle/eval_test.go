@@ -284,3 +284,34 @@ func TestDocumentRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, none)
 }
+
+// TestCurrentExpiry: the earliest Expiration (Days or Date) of the enabled
+// rules selecting the version, with its rule id; none for disabled rules,
+// other prefixes, or rules with only other actions.
+func TestCurrentExpiry(t *testing.T) {
+	created := time.Date(2014, 1, 15, 10, 30, 0, 0, time.UTC)
+	date := time.Date(2014, 1, 17, 0, 0, 0, 0, time.UTC)
+	yes := true
+	c := &Configuration{Rules: []Rule{
+		{ID: "off", Enabled: false, Expiration: &Expiration{Days: 1}},
+		{ID: "logs", Enabled: true, Filter: Filter{Kind: FilterPrefix, Prefix: "logs/"}, Expiration: &Expiration{Days: 3}},
+		{ID: "marker", Enabled: true, Expiration: &Expiration{ExpiredObjectDeleteMarker: &yes}},
+		{ID: "nc", Enabled: true, NoncurrentExpiration: &NoncurrentExpiration{NoncurrentDays: 1}},
+		{ID: "tmp-date", Enabled: true, Filter: Filter{Kind: FilterPrefix, Prefix: "logs/tmp/"}, Expiration: &Expiration{Date: &date}},
+	}}
+	at, rule, ok := c.CurrentExpiry("logs/a", 5, nil, created)
+	require.True(t, ok)
+	require.Equal(t, "logs", rule)
+	require.Equal(t, time.Date(2014, 1, 19, 0, 0, 0, 0, time.UTC), at)
+
+	at, rule, ok = c.CurrentExpiry("logs/tmp/b", 5, nil, created)
+	require.True(t, ok)
+	require.Equal(t, "tmp-date", rule, "the earlier of two matching rules")
+	require.Equal(t, date, at)
+
+	_, _, ok = c.CurrentExpiry("other", 5, nil, created)
+	require.False(t, ok)
+	var none *Configuration
+	_, _, ok = none.CurrentExpiry("logs/a", 5, nil, created)
+	require.False(t, ok)
+}

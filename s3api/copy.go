@@ -198,6 +198,7 @@ func (rq *request) copyObject() error {
 	}
 	out := rq.w.Header()
 	rq.setWriteVersionHeader(info.VersionID)
+	rq.setExpiration(info)
 	if src.Info.VersionID != engine.NullVersionID {
 		out.Set("x-amz-copy-source-version-id", src.Info.VersionID)
 	}

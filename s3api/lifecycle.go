@@ -591,3 +591,27 @@ func (rq *request) deleteBucketLifecycle() error {
 	}
 	return rq.writeEmpty(http.StatusNoContent)
 }
+
+// setExpiration adds x-amz-expiration (expiry-date, rule-id) to the answer
+// of a write or a GET/HEAD of the current version of a bucket with an
+// Expiration rule selecting it, as AWS does. A configuration that does not
+// decode adds nothing here (the worker reports it).
+func (rq *request) setExpiration(info *engine.ObjectInfo) {
+	if info == nil || !info.IsLatest || info.DeleteMarker {
+		return
+	}
+	bi, err := rq.s.eng.Bucket(rq.ctx, rq.bucket)
+	if err != nil || bi.Config(engine.ConfigLifecycle) == "" {
+		return
+	}
+	cfg, err := lifecycle.Decode(bi.Config(engine.ConfigLifecycle))
+	if err != nil {
+		return
+	}
+	at, rule, ok := cfg.CurrentExpiry(info.Key, info.Size, info.Tags, info.ModTime)
+	if !ok {
+		return
+	}
+	rq.w.Header().Set("x-amz-expiration", fmt.Sprintf(`expiry-date="%s", rule-id="%s"`,
+		at.UTC().Format(http.TimeFormat), strings.ReplaceAll(rule, `"`, `\"`)))
+}

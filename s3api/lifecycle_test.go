@@ -327,3 +327,46 @@ func TestLifecycleIAMActions(t *testing.T) {
 		"DeleteBucketLifecycle/ok/(writer)",
 	}, seen)
 }
+
+// TestExpirationHeader: PUT, GET and HEAD of a current version an
+// Expiration rule selects answer x-amz-expiration with the expiry date
+// (creation + Days, rounded up to midnight UTC) and the rule id, as AWS;
+// other keys and noncurrent versions get none.
+func TestExpirationHeader(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.mustCreateBucket("exp", false)
+	b := aws.String("exp")
+	_, err := e.s3.PutBucketVersioning(ctx(), &s3.PutBucketVersioningInput{Bucket: b,
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
+	require.NoError(t, err)
+	_, err = e.s3.PutBucketLifecycleConfiguration(ctx(), &s3.PutBucketLifecycleConfigurationInput{Bucket: b,
+		LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: []types.LifecycleRule{
+			{ID: aws.String("tmp-3d"), Status: types.ExpirationStatusEnabled, Filter: &types.LifecycleRuleFilter{Prefix: aws.String("tmp/")},
+				Expiration: &types.LifecycleExpiration{Days: aws.Int32(3)}},
+		}}})
+	require.NoError(t, err)
+
+	put, err := e.s3.PutObject(ctx(), &s3.PutObjectInput{Bucket: b, Key: aws.String("tmp/a"), Body: strings.NewReader("a")})
+	require.NoError(t, err)
+	head, err := e.s3.HeadObject(ctx(), &s3.HeadObjectInput{Bucket: b, Key: aws.String("tmp/a")})
+	require.NoError(t, err)
+	d := head.LastModified.UTC().AddDate(0, 0, 3)
+	want := fmt.Sprintf(`expiry-date="%s", rule-id="tmp-3d"`,
+		time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1).Format(http.TimeFormat))
+	require.Equal(t, want, aws.ToString(put.Expiration))
+	require.Equal(t, want, aws.ToString(head.Expiration))
+	get, err := e.s3.GetObject(ctx(), &s3.GetObjectInput{Bucket: b, Key: aws.String("tmp/a")})
+	require.NoError(t, err)
+	get.Body.Close()
+	require.Equal(t, want, aws.ToString(get.Expiration))
+
+	other, err := e.s3.PutObject(ctx(), &s3.PutObjectInput{Bucket: b, Key: aws.String("keep/a"), Body: strings.NewReader("a")})
+	require.NoError(t, err)
+	require.Nil(t, other.Expiration)
+
+	_, err = e.s3.PutObject(ctx(), &s3.PutObjectInput{Bucket: b, Key: aws.String("tmp/a"), Body: strings.NewReader("b")})
+	require.NoError(t, err)
+	old, err := e.s3.HeadObject(ctx(), &s3.HeadObjectInput{Bucket: b, Key: aws.String("tmp/a"), VersionId: put.VersionId})
+	require.NoError(t, err)
+	require.Nil(t, old.Expiration, "a noncurrent version is not expired by an Expiration rule")
+}

@@ -391,6 +391,7 @@ func (rq *request) completeMultipartUpload() error {
 // completeResult answers CompleteMultipartUpload with the version made.
 func (rq *request) completeResult(info *engine.ObjectInfo) error {
 	rq.setWriteVersionHeader(info.VersionID)
+	rq.setExpiration(info)
 	res := s3xml.CompleteMultipartUploadResult{
 		Location: rq.objectURL(), Bucket: rq.bucket, Key: rq.key, ETag: quoteETag(info.ETag),
 	}

@@ -93,6 +93,7 @@ func (rq *request) putObject() error {
 	hh.Set("ETag", quoteETag(info.ETag))
 	setChecksumHeaders(hh, info.Checksums, info.ChecksumType)
 	rq.setWriteVersionHeader(info.VersionID)
+	rq.setExpiration(info)
 	return rq.writeEmpty(http.StatusOK)
 }
 
@@ -230,6 +231,7 @@ func (rq *request) getObject() error {
 	}
 	rq.setObjectHeaders(info)
 	rq.setTaggingCount(info)
+	rq.setExpiration(info)
 	out := rq.w.Header()
 	status := http.StatusOK
 	off, n := int64(0), info.Size

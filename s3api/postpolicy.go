@@ -509,6 +509,7 @@ func (rq *request) postObject(form *postForm, lo, hi int64, ranged bool) error {
 	out.Set("Location", loc)
 	setChecksumHeaders(out, info.Checksums, info.ChecksumType)
 	rq.setWriteVersionHeader(info.VersionID)
+	rq.setExpiration(info)
 
 	fv := form.fields
 	redirect, ok := fv["success_action_redirect"]

@@ -278,7 +278,30 @@ func (rq *request) withSOSAPIEntries(res *engine.ListResult, opts engine.ListOpt
 		}
 		res.Objects = insertObject(res.Objects, info)
 	}
+	trimListing(res, min(opts.MaxKeys, engine.MaxListKeys))
 	return res
+}
+
+// trimListing cuts a listing that the added SOSAPI entries made longer
+// than max keys (objects and common prefixes together, in key order) back
+// to max, marking it truncated after the last entry kept, so max-keys
+// holds and the next page starts where this one ended.
+func trimListing(res *engine.ListResult, max int) {
+	if max <= 0 || len(res.Objects)+len(res.CommonPrefixes) <= max {
+		return
+	}
+	oi, pi, last := 0, 0, ""
+	for n := 0; n < max; n++ {
+		if pi >= len(res.CommonPrefixes) || (oi < len(res.Objects) && res.Objects[oi].Key < res.CommonPrefixes[pi]) {
+			last = res.Objects[oi].Key
+			oi++
+		} else {
+			last = res.CommonPrefixes[pi]
+			pi++
+		}
+	}
+	res.Objects, res.CommonPrefixes = res.Objects[:oi], res.CommonPrefixes[:pi]
+	res.IsTruncated, res.NextAfter = true, last
 }
 
 // insertSorted adds s to a sorted slice unless present.

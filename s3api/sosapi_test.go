@@ -119,6 +119,24 @@ func TestSOSAPI(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, lo.Contents, 1, "other prefixes are unaffected")
 
+	// max-keys holds with the virtual files merged in: pages of one key
+	// walk the whole bucket in order, each entry once.
+	var paged []string
+	var token *string
+	for page := 0; page < 10; page++ {
+		lo, err = e.s3.ListObjectsV2(ctx(), &s3.ListObjectsV2Input{Bucket: aws.String("veeam"), MaxKeys: aws.Int32(1), ContinuationToken: token})
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(lo.Contents)+len(lo.CommonPrefixes), 1)
+		for _, o := range lo.Contents {
+			paged = append(paged, aws.ToString(o.Key))
+		}
+		if !aws.ToBool(lo.IsTruncated) {
+			break
+		}
+		token = lo.NextContinuationToken
+	}
+	require.Equal(t, []string{capKey, sys, "backup/1.vbk"}, paged)
+
 	// Disabled again: gone.
 	require.NoError(t, e.eng.SetBucketConfig(ctx(), "veeam", engine.ConfigSOSAPI, nil))
 	_, err = e.s3.GetObject(ctx(), &s3.GetObjectInput{Bucket: aws.String("veeam"), Key: &capKey})

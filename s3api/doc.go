@@ -349,17 +349,16 @@
 //
 // # Not implemented (501 NotImplemented)
 //
-// Sub-resources accelerate, analytics, encryption,
-// intelligent-tiering, inventory, logging, metadataTable,
-// metrics, notification, policyStatus, publicAccessBlock, renameObject,
-// replication, requestPayment, restore, select, session, torrent, website
-// (router.go's unsupportedSubResources), with any method on a bucket or
-// an object; on
-// acl, attributes, cors, lifecycle, ownershipControls and tagging, every
-// method and level the route table does not list: POST and HEAD on all
-// of them, DELETE on acl, PUT and DELETE on an object's attributes, any
-// method on an object's lifecycle, cors or ownershipControls and on a
-// bucket's attributes; server-side encryption
+// Sub-resources accelerate, analytics, encryption, intelligent-tiering,
+// inventory, logging, metadataTable, metrics, notification, policyStatus,
+// publicAccessBlock, renameObject, replication, requestPayment, restore,
+// select, session, torrent, website (router.go's unsupportedSubResources),
+// with any method on a bucket or an object; on acl, attributes, cors,
+// lifecycle, ownershipControls and tagging, every method and level the
+// route table does not list: POST and HEAD on all of them, DELETE on acl,
+// PUT and DELETE on an object's attributes, any method on an object's
+// lifecycle, cors or ownershipControls and on a bucket's attributes;
+// server-side encryption
 // headers (x-amz-server-side-encryption*, SSE-C); MFA Delete; If-None-Match
 // other than "*" on PutObject. SigV2 (headers, presigned URLs, POST
 // policies) is not supported (400). x-amz-storage-class is accepted for the

@@ -358,9 +358,8 @@
 // route table does not list: POST and HEAD on all of them, DELETE on acl,
 // PUT and DELETE on an object's attributes, any method on an object's
 // lifecycle, cors or ownershipControls and on a bucket's attributes;
-// server-side encryption
-// headers (x-amz-server-side-encryption*, SSE-C); MFA Delete; If-None-Match
-// other than "*" on PutObject. SigV2 (headers, presigned URLs, POST
+// server-side encryption headers (x-amz-server-side-encryption*, SSE-C);
+// MFA Delete; If-None-Match other than "*" on PutObject. SigV2 (headers, presigned URLs, POST
 // policies) is not supported (400). x-amz-storage-class is accepted for the
 // known S3 classes and ignored (objects are reported as STANDARD).
 //

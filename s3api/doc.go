@@ -79,10 +79,10 @@
 // the bucket), GetBucketPolicy (404 NoSuchBucketPolicy when none),
 // DeleteBucketPolicy (204).
 //
-// The sub-resource is the one query key out of a fixed set (acl, cors,
-// delete, legal-hold, location, object-lock, ownershipControls, retention,
-// tagging, uploadId, uploads, versioning, versions and the unsupported ones
-// below) present in the
+// The sub-resource is the one query key out of a fixed set (acl,
+// attributes, cors, delete, legal-hold, lifecycle, location, object-lock,
+// ownershipControls, policy, retention, tagging, uploadId, uploads,
+// versioning, versions and the unsupported ones below) present in the
 // request; every other query parameter (x-id, prefix, versionId, X-Amz-*…)
 // is an argument and never affects routing. Naming two sub-resources is
 // 400 InvalidRequest; a method the table does not list for the target is
@@ -143,8 +143,8 @@
 //
 // Objects: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects,
 // CopyObject, Put/GetObjectRetention, Put/GetObjectLegalHold,
-// GetObjectTagging (always an empty tag set: tags are not stored, but copy
-// tools read them), GetObjectAttributes (x-amz-object-attributes: ETag
+// Put/Get/DeleteObjectTagging (versionId, x-amz-version-id; see Tagging),
+// Get/PutObjectAcl (see ACLs), GetObjectAttributes (x-amz-object-attributes: ETag
 // (unquoted), Checksum, ObjectParts with x-amz-max-parts and
 // x-amz-part-number-marker pages and each part's checksum of the object's
 // algorithm, StorageClass, ObjectSize; versionId; Last-Modified and
@@ -187,9 +187,9 @@
 // EntityTooSmall (nothing stored); no file 400
 // IncorrectNumberOfFilesInPostRequest; a broken form 400
 // MalformedPOSTRequest; a POST to a bucket that is not a form 412
-// PreconditionFailed.
-// Put/Get/DeleteObjectTagging (versionId, x-amz-version-id),
-// Get/PutObjectAcl.
+// PreconditionFailed. The tagging field (a Tagging document, AWS's tag
+// rules, s3:PutObjectTagging as for x-amz-tagging) tags the object; the
+// acl field is x-amz-acl (see ACLs).
 //
 // Tagging (tagging.go): tags are stored per version (engine tags) and may
 // change under retention or legal hold, as on AWS. x-amz-tagging
@@ -349,13 +349,17 @@
 //
 // # Not implemented (501 NotImplemented)
 //
-// Sub-resources accelerate, analytics, encryption,
-// intelligent-tiering, inventory, logging, metadataTable,
-// metrics, notification, policyStatus, publicAccessBlock, renameObject,
-// replication, requestPayment, restore, select, session, torrent, website;
-// POST on acl, tagging, cors and ownershipControls; server-side encryption
-// headers (x-amz-server-side-encryption*, SSE-C); MFA Delete; If-None-Match
-// other than "*" on PutObject. SigV2 (headers, presigned URLs, POST
+// Sub-resources accelerate, analytics, encryption, intelligent-tiering,
+// inventory, logging, metadataTable, metrics, notification, policyStatus,
+// publicAccessBlock, renameObject, replication, requestPayment, restore,
+// select, session, torrent, website (router.go's unsupportedSubResources),
+// with any method on a bucket or an object; on acl, attributes, cors,
+// lifecycle, ownershipControls and tagging, every method and level the
+// route table does not list: POST and HEAD on all of them, DELETE on acl,
+// PUT and DELETE on an object's attributes, any method on an object's
+// lifecycle, cors or ownershipControls and on a bucket's attributes;
+// server-side encryption headers (x-amz-server-side-encryption*, SSE-C);
+// MFA Delete; If-None-Match other than "*" on PutObject. SigV2 (headers, presigned URLs, POST
 // policies) is not supported (400). x-amz-storage-class is accepted for the
 // known S3 classes and ignored (objects are reported as STANDARD).
 //

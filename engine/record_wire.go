@@ -46,7 +46,7 @@ import (
 //
 // Format 1 JSON fields (omitted when zero unless marked "always"):
 //
-//	t   record type (recType, 1..15), always     ts  judged time, unix ns, always
+//	t   record type (recType, 1..17), always     ts  judged time, unix ns, always
 //	as  durable audit seq                        b   bucket
 //	bi  bucket info (wireBucketV1)               v   versioning "Enabled"/"Suspended"
 //	d   default retention (wireDefaultRetentionV1)

@@ -48,7 +48,7 @@ type serverCmd struct {
 	// Checkpoints (docs/notes-checkpoint.md).
 	CheckpointInterval time.Duration `help:"How often to take a verified index checkpoint and retire the WAL files it covers to DATA/wal/archive; 0 disables (wormstore admin checkpoint still works)." default:"1h" env:"WORMSTORE_CHECKPOINT_INTERVAL"`
 
-	// Lifecycle (docs/notes-lifecycle.md).
+	// Lifecycle (package lifecycle; DESIGN.md "Lifecycle").
 	LifecycleInterval time.Duration `help:"How often to apply the buckets' lifecycle rules (never to a version under retention or legal hold); 0 disables the schedule (wormstore admin lifecycle run still works)." default:"1h" env:"WORMSTORE_LIFECYCLE_INTERVAL"`
 
 	ReadHeaderTimeout     time.Duration `help:"Longest time a client may take for the TLS handshake, request line and headers (S3, console and admin listeners); 0 = none." default:"10s"`

@@ -100,7 +100,7 @@ func (s *soakServer) spawn() {
 	s.starts++
 	fmt.Fprintf(logf, "===== start %d at %s on %s\n", s.starts, time.Now().Format(time.RFC3339Nano), s.addr)
 	cmd := exec.Command(s.bin, "server", "--dev", "--data", s.data, "--address", s.addr,
-		"--admin-address=", "--shutdown-timeout", "20s")
+		"--admin-address=", "--console-address=", "--shutdown-timeout", "20s")
 	// The developer's WORMSTORE_* settings (root credentials, log format)
 	// must not leak into the child.
 	for _, kv := range os.Environ() {

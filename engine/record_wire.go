@@ -51,6 +51,7 @@ import (
 //	h   legal hold ON/OFF (present = set)        u   upload (wireUploadV1)
 //	p   part (wirePartV1)                        us  upload seq
 //	dp  part numbers discarded by Complete       mv  relocations (wireMoveV1)
+//	ti  remote copy of a tiered segment (wireTierV1; record types 40-42)
 //
 // Times inside (retain-until, creation, part times) are RFC 3339 strings
 // with nanoseconds as encoding/json writes time.Time; the zero time is
@@ -91,6 +92,7 @@ type wireRecordV1 struct {
 	UpSeq      uint64                  `json:"us,omitempty"`
 	Discard    []int                   `json:"dp,omitempty"`
 	Moves      []wireMoveV1            `json:"mv,omitempty"`
+	Tier       *wireTierV1             `json:"ti,omitempty"`
 }
 
 // wireBucketV1 is a bucket configuration (record field bi, and the index
@@ -207,6 +209,38 @@ type wireMoveV1 struct {
 	New    []wireExtentV1 `json:"n"`
 }
 
+// wireTierV1 is the remote copy of a tiered segment (record field ti, and
+// the index value under a remote-segment key). Do not change.
+type wireTierV1 struct {
+	Seg       uint64    `json:"s"`
+	Key       string    `json:"k"`
+	VersionID string    `json:"vid,omitempty"`
+	Size      int64     `json:"z"`
+	DataEnd   int64     `json:"de"`
+	Blocks    int64     `json:"bl"`
+	RawBytes  int64     `json:"rb"`
+	BlockSize uint32    `json:"bs"`
+	CRC64NVME string    `json:"crc"`
+	Until     time.Time `json:"u"`
+	Hold      bool      `json:"h,omitempty"`
+}
+
+func tierToWire(t *tierInfo) *wireTierV1 {
+	if t == nil {
+		return nil
+	}
+	return &wireTierV1{Seg: t.Seg, Key: t.Key, VersionID: t.VersionID, Size: t.Size, DataEnd: t.DataEnd, Blocks: t.Blocks,
+		RawBytes: t.RawBytes, BlockSize: t.BlockSize, CRC64NVME: t.CRC64NVME, Until: t.Until, Hold: t.Hold}
+}
+
+func tierFromWire(w *wireTierV1) *tierInfo {
+	if w == nil {
+		return nil
+	}
+	return &tierInfo{Seg: w.Seg, Key: w.Key, VersionID: w.VersionID, Size: w.Size, DataEnd: w.DataEnd, Blocks: w.Blocks,
+		RawBytes: w.RawBytes, BlockSize: w.BlockSize, CRC64NVME: w.CRC64NVME, Until: w.Until, Hold: w.Hold}
+}
+
 // encodeRecord returns the WAL payload of r in the current format. It
 // refuses (ErrInvalidArgument) a record with a string that is not valid
 // UTF-8: encoding/json would replace the bad bytes with U+FFFD, so the
@@ -307,6 +341,8 @@ func encodeIndexValue(v any) ([]byte, error) {
 		w = uploadToWire(v)
 	case *part:
 		w = partToWire(v)
+	case *tierInfo:
+		w = tierToWire(v)
 	default:
 		return nil, fmt.Errorf("engine: no pinned index encoding for %T (add one in record_wire.go)", v)
 	}
@@ -344,6 +380,12 @@ func decodeIndexValue(key, raw []byte, v any) error {
 			return bad(err)
 		}
 		*v = *partFromWire(&w)
+	case *tierInfo:
+		var w wireTierV1
+		if err := decodeStrict(raw, &w); err != nil {
+			return bad(err)
+		}
+		*v = *tierFromWire(&w)
 	default:
 		return fmt.Errorf("engine: no pinned index encoding for %T (add one in record_wire.go)", v)
 	}
@@ -366,6 +408,7 @@ func recordToWire(r *record) *wireRecordV1 {
 			return wireMoveV1{Bucket: m.Bucket, Key: m.Key, Seq: m.Seq, Part: m.Part,
 				Old: extentToWire(m.Old), New: mapSlice(m.New, extentToWire)}
 		}),
+		Tier: tierToWire(r.Tier),
 	}
 }
 
@@ -382,6 +425,7 @@ func recordFromWire(w *wireRecordV1) *record {
 			return move{Bucket: m.Bucket, Key: m.Key, Seq: m.Seq, Part: m.Part,
 				Old: extentFromWire(m.Old), New: mapSlice(m.New, extentFromWire)}
 		}),
+		Tier: tierFromWire(w.Tier),
 	}
 }
 

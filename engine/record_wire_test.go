@@ -125,7 +125,21 @@ func goldenRecords() []struct {
 		{"26-audit-anchor", &record{Type: recAuditAnchor, Time: ts, AuditSeq: 1234}},
 		{"27-audit-anchor-hash", &record{Type: recAuditAnchor, Time: ts, AuditSeq: 1235,
 			AuditHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
+		{"40-segment-tiered", &record{Type: recSegmentTiered, Time: ts, AuditSeq: 1240, Tier: gTier()}},
+		{"41-tier-lock", &record{Type: recTierLock, Time: ts, Tier: func() *tierInfo {
+			t := gTier()
+			t.Until, t.Hold = gLater, true
+			return t
+		}()}},
+		{"42-tier-removed", &record{Type: recTierRemoved, Time: ts, Tier: gTier()}},
 	}
+}
+
+// gTier is the tiered segment of the golden tier records.
+func gTier() *tierInfo {
+	return &tierInfo{Seg: 0x2a, Key: "wormstore/segments/000000000000002a.seg", VersionID: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nrjfkd",
+		Size: 268435496, DataEnd: 268435456, Blocks: 256, RawBytes: 300 << 20, BlockSize: 1 << 20,
+		CRC64NVME: "AAAAAAAAAAA=", Until: gUntil}
 }
 
 // goldenIndexValues are the index values stored in testdata/index/v1. The
@@ -157,6 +171,7 @@ func goldenIndexValues() []struct {
 		{"upload", recs["20-upload-create"].Upload},
 		{"upload-plain", recs["21-upload-create-plain"].Upload},
 		{"part", recs["22-upload-part"].Part},
+		{"tier-segment", recs["41-tier-lock"].Tier},
 	}
 }
 
@@ -383,7 +398,7 @@ func TestRecordWireCoversEveryField(t *testing.T) {
 	if diffs := diffFields("record", reflect.ValueOf(got).Elem(), reflect.ValueOf(&rec).Elem()); len(diffs) > 0 {
 		t.Fatalf("fields lost between record and wire:\n%s", strings.Join(diffs, "\n"))
 	}
-	for _, v := range []any{&version{}, &BucketInfo{}, &upload{}, &part{}} {
+	for _, v := range []any{&version{}, &BucketInfo{}, &upload{}, &part{}, &tierInfo{}} {
 		fillAll(reflect.ValueOf(v).Elem(), &n)
 		raw, err := encodeIndexValue(v)
 		require.NoError(t, err)

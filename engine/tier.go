@@ -1070,3 +1070,28 @@ func (c *blockCache) put(k cacheKey, data []byte) {
 		delete(c.items, victim)
 	}
 }
+
+// SegmentVersion is a version whose data lies (partly) in a segment.
+type SegmentVersion struct {
+	Bucket, Key, VersionID string
+	Lock                   LockState
+}
+
+// SegmentContents lists the versions with data in segment id (admin
+// status, tests of the remote lock).
+func (e *Engine) SegmentContents(ctx context.Context, id uint64) ([]SegmentVersion, error) {
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
+	var out []SegmentVersion
+	err := scanVersions(ctx, e.db, func(bucket, key string, v *version) error {
+		for _, x := range v.Extents {
+			if x.Seg == id {
+				out = append(out, SegmentVersion{Bucket: bucket, Key: key, VersionID: v.id(), Lock: v.Lock})
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}

@@ -150,6 +150,12 @@ func adminRows() []adminRow {
 		{post, "checkpoint", "AdminCheckpoint", true, true},
 		{get, "checkpoints", "AdminListCheckpoints", false, false},
 		{post, "wal-archive/delete", "AdminDeleteWALArchive", true, true},
+		// Remote tier (adminapi/tier.go): configuring it and moving
+		// segments are on record; a test of the remote is audited.
+		{get, "tier", "AdminGetTier", false, false},
+		{put, "tier", "AdminSetTier", true, true},
+		{post, "tier/test", "AdminTestTier", false, true},
+		{post, "tier/move", "AdminTierMove", true, true},
 	}
 }
 

@@ -51,6 +51,9 @@ type adminCmd struct {
 	// Checkpoints and the WAL archive (admin_cmd_checkpoint.go).
 	Checkpoint adminCheckpointCmd `cmd:"" help:"Take a verified index checkpoint now and retire covered WAL files to wal/archive."`
 	WALArchive adminWALArchiveCmd `cmd:"" name:"wal-archive" help:"List or delete WAL files retired to wal/archive."`
+
+	// The remote tier (tier.go).
+	Tier adminTierCmd `cmd:"" help:"Configure, test, show and move segments to the remote Object-Lock tier."`
 }
 
 type adminBucketCmd struct {
@@ -73,7 +76,9 @@ type adminCompactCmd struct {
 	MinGarbage float64   `help:"Rewrite only segments with at least this fraction (0..1) of garbage; 0 = any garbage." default:"0" env:"WORMSTORE_COMPACT_MIN_GARBAGE"`
 }
 
-type adminVerifyCmd struct{}
+type adminVerifyCmd struct {
+	Remote bool `help:"Also read back every segment held by the remote tier and check its remote lock (ranged GETs of everything tiered)."`
+}
 
 // adminClient signs and sends admin API requests.
 type adminClient struct {
@@ -403,7 +408,11 @@ func (cmd *adminVerifyCmd) Run(env *runEnv, a *adminCmd) error {
 	if err != nil {
 		return err
 	}
-	resp, err := c.do(env.ctx, http.MethodPost, "verify", nil)
+	var q url.Values
+	if cmd.Remote {
+		q = url.Values{"remote": {"true"}}
+	}
+	resp, err := c.do(env.ctx, http.MethodPost, "verify", q)
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,9 @@ type serverCmd struct {
 	BodyIdleTimeout       time.Duration `help:"Longest wait for the next bytes of a request body: a stalled upload is answered 400 RequestTimeout and its connection closed, a slow but moving one is never cut; also bounds how long a refused request's unsent body holds its connection. 0 = none." default:"30s"`
 	MaxConnections        int           `help:"Most connections the S3 listener serves at once; more wait in the kernel's accept queue. 0 = no cap." default:"4096"`
 	ConsoleMaxConnections int           `help:"Most connections the web console listener, and separately the admin listener, serve at once. 0 = no cap." default:"256"`
+
+	// Remote tier (tier.go, docs/notes-tier.md).
+	Tier tierFlags `embed:""`
 }
 
 func (c *serverCmd) logger(env *runEnv) *slog.Logger {
@@ -130,6 +133,9 @@ func (c *serverCmd) Run(env *runEnv) error {
 	if c.ReadHeaderTimeout < 0 || c.IdleTimeout < 0 || c.BodyIdleTimeout < 0 || c.MaxConnections < 0 || c.ConsoleMaxConnections < 0 {
 		return fmt.Errorf("--read-header-timeout, --idle-timeout, --body-idle-timeout, --max-connections and --console-max-connections must not be negative (0 disables)")
 	}
+	if err := c.validateTierFlags(); err != nil {
+		return err
+	}
 	user, secret, generated, err := c.credentials()
 	if err != nil {
 		return err
@@ -163,7 +169,7 @@ func (c *serverCmd) Run(env *runEnv) error {
 	m := newMetrics()
 	var ready atomic.Bool
 	creds := sigv4.StaticCredentials{user: secret}
-	api := adminapi.New(adminapi.Config{Region: c.Region, Root: creds, Logger: log})
+	api := adminapi.New(adminapi.Config{Region: c.Region, Root: creds, Logger: log, Tier: &tierControl{c: c, log: log}})
 	if c.AdminAddress != "" {
 		aln, err := net.Listen("tcp", c.AdminAddress)
 		if err != nil {
@@ -178,9 +184,13 @@ func (c *serverCmd) Run(env *runEnv) error {
 		}
 	}
 
+	tierOpts, err := c.openTier(env.ctx, log)
+	if err != nil {
+		return err
+	}
 	log.Info("opening data directory; recovering", "data", c.Data)
 	eng, err := engine.Open(env.ctx, engine.Options{FS: vfs.Default, Dir: c.Data, Logger: log, OnWALSync: m.observeWALSync,
-		CheckpointInterval: c.CheckpointInterval})
+		CheckpointInterval: c.CheckpointInterval, Tier: tierOpts})
 	if err != nil {
 		if errors.Is(err, engine.ErrFormatTooNew) {
 			return fmt.Errorf("%w (the data directory was written by a newer wormstore; run that version)", err)
@@ -220,6 +230,7 @@ func (c *serverCmd) Run(env *runEnv) error {
 	}
 	m.registerEngine(eng)
 	m.registerClock(eng)
+	m.registerTier(eng)
 	api.AttachGate(door)
 	api.AttachIdentityStore(ids) // users allowed admin actions may now sign in
 	defer api.Detach()           // before eng.Close: ends admin operations first

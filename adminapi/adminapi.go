@@ -20,8 +20,8 @@ import (
 	"github.com/wormstore/wormstore/iam"
 	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api/sigv4"
-	"github.com/wormstore/wormstore/tier"
 	"github.com/wormstore/wormstore/segment"
+	"github.com/wormstore/wormstore/tier"
 )
 
 // Prefix is the path every admin API endpoint lives under.

@@ -55,6 +55,8 @@ type serverCmd struct {
 
 	// Remote tier (tier.go, docs/notes-tier.md).
 	Tier tierFlags `embed:""`
+	// SegmentSize is the unit the remote tier moves.
+	SegmentSize int64 `help:"Size in bytes at which a segment file is sealed (and becomes movable to the remote tier); at least 2 MiB." default:"268435456"`
 }
 
 func (c *serverCmd) logger(env *runEnv) *slog.Logger {
@@ -190,7 +192,7 @@ func (c *serverCmd) Run(env *runEnv) error {
 	}
 	log.Info("opening data directory; recovering", "data", c.Data)
 	eng, err := engine.Open(env.ctx, engine.Options{FS: vfs.Default, Dir: c.Data, Logger: log, OnWALSync: m.observeWALSync,
-		CheckpointInterval: c.CheckpointInterval, Tier: tierOpts})
+		CheckpointInterval: c.CheckpointInterval, Tier: tierOpts, SegmentSize: c.SegmentSize})
 	if err != nil {
 		if errors.Is(err, engine.ErrFormatTooNew) {
 			return fmt.Errorf("%w (the data directory was written by a newer wormstore; run that version)", err)

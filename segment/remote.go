@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -184,7 +184,7 @@ func (s *Store) dropLocal(seg *segment) error {
 			return err
 		}
 	}
-	if err := s.fs.Remove(seg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := s.fs.Remove(seg.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("segment %016x: release: remove local file: %w", seg.id, err)
 	}
 	return s.syncDir()

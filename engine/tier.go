@@ -298,7 +298,7 @@ func (e *Engine) TierStatus() TierStatus {
 // remote call failed within the last 10 minutes, else "".
 func (e *Engine) TierWarning() string {
 	le := e.tier.lastErr.Load()
-	if le == nil || time.Since(le.at) > 10*time.Minute {
+	if le == nil || e.opts.Clock().Sub(le.at) > 10*time.Minute {
 		return ""
 	}
 	return fmt.Sprintf("remote tier: %s failed at %s: %s", le.op, le.at.Format(time.RFC3339), le.err)
@@ -363,7 +363,7 @@ func (e *Engine) remoteCall(ctx context.Context, o *TierOptions, op string, fn f
 		if ctx.Err() != nil || errors.Is(err, ErrTierVerify) {
 			break
 		}
-		e.tier.lastErr.Store(&tierErr{at: time.Now(), op: op, err: err.Error()})
+		e.tier.lastErr.Store(&tierErr{at: e.opts.Clock(), op: op, err: err.Error()})
 		if attempt >= o.Retries {
 			break
 		}
@@ -379,7 +379,7 @@ func (e *Engine) remoteCall(ctx context.Context, o *TierOptions, op string, fn f
 		backoff = min(2*backoff, 5*time.Second)
 	}
 	e.tier.failures.Add(1)
-	e.tier.lastErr.Store(&tierErr{at: time.Now(), op: op, err: err.Error()})
+	e.tier.lastErr.Store(&tierErr{at: e.opts.Clock(), op: op, err: err.Error()})
 	if errors.Is(err, ErrTierVerify) || ctx.Err() != nil {
 		return err
 	}

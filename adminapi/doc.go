@@ -18,6 +18,8 @@
 //	                                {"error": "…", "code": "…"} last line if verify failed midway
 //	GET  /admin/v1/audit…           the audit stream (audit.go)
 //	…    /admin/v1/users…           users, access keys, user policies (iam.go)
+//	…    /admin/v1/tier…            the remote tier: status, configure, test, move (tier.go)
+//	     POST verify?remote=true    also reads back every tiered segment
 //
 // Every route is one row of the operation table (Ops, the admin rows of
 // gate.Ops): method, route, operation name, IAM admin action, mutating,
@@ -33,7 +35,8 @@
 // row's admin action
 // "admin:<METHOD>/<route>" (e.g. "admin:GET/stats"; "admin:*" for all,
 // "admin:GET/*" for read-only administration). The request body is ignored,
-// except a policy document's, whose SHA-256 must be signed: every other
+// except a policy document's and a tier configuration's (PUT tier; its
+// secret key is redacted from the intent entry), whose SHA-256 must be signed: every other
 // parameter is in the (signed) query. Errors are {"error": "message",
 // "code": "Code"} with the status of adminErrorTable.
 //

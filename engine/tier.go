@@ -208,6 +208,9 @@ func (o *TierOptions) ensureDefaults() {
 type tierState struct {
 	opts atomic.Pointer[TierOptions]
 
+	// extendMu serialises tierExtend.
+	extendMu sync.Mutex
+
 	mu sync.Mutex
 	// segs holds every tiered segment (mirror of the 'R' index table).
 	// Guarded by mu.
@@ -429,6 +432,17 @@ func (e *Engine) TierSegment(ctx context.Context, id uint64) (*TierMoveResult, e
 	case !si.Sealed || si.Remote || si.Broken:
 		return nil, fmt.Errorf("%w: segment %d is not a sealed local segment", ErrTierNotEligible, id)
 	}
+	// From here on, lock changes to versions in the segment are seen by
+	// tierLockCheckLocked (need, heldSeen), so none is missed between the
+	// eligibility scan and the record.
+	e.tier.mu.Lock()
+	e.tier.moving, e.tier.need, e.tier.heldSeen = id, time.Time{}, false
+	e.tier.mu.Unlock()
+	defer func() {
+		e.tier.mu.Lock()
+		e.tier.moving, e.tier.need, e.tier.heldSeen = 0, time.Time{}, false
+		e.tier.mu.Unlock()
+	}()
 	until, err := e.tierEligible(ctx, id)
 	if err != nil {
 		return nil, err
@@ -455,15 +469,6 @@ func (e *Engine) TierSegment(ctx context.Context, id uint64) (*TierMoveResult, e
 	t := tierInfo{Seg: id, Key: TierKey(o.Prefix, id), Size: size, DataEnd: info.DataEnd, Blocks: info.Blocks,
 		RawBytes: info.RawBytes, BlockSize: info.BlockSize, CRC64NVME: crc, Until: until.UTC()}
 
-	e.tier.mu.Lock()
-	e.tier.moving, e.tier.need, e.tier.heldSeen = id, t.Until, false
-	e.tier.mu.Unlock()
-	defer func() {
-		e.tier.mu.Lock()
-		e.tier.moving, e.tier.need, e.tier.heldSeen = 0, time.Time{}, false
-		e.tier.mu.Unlock()
-	}()
-
 	err = e.remoteCall(ctx, o, "upload", func(ctx context.Context) error {
 		vid, err := o.Remote.Put(ctx, t.Key, f, size, crc, t.Until)
 		t.VersionID = vid
@@ -482,17 +487,24 @@ func (e *Engine) TierSegment(ctx context.Context, id uint64) (*TierMoveResult, e
 	for attempt := 0; ; attempt++ {
 		_, err = e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
 			e.tier.mu.Lock()
+			defer e.tier.mu.Unlock()
 			need, held := e.tier.need, e.tier.heldSeen
-			e.tier.mu.Unlock()
 			if held {
 				return nil, fmt.Errorf("%w: segment %d: a version in it was put under legal hold during the move", ErrTierNotEligible, id)
 			}
 			if need.After(t.Until) {
 				return nil, &tierExtendError{seg: id, until: need}
 			}
-			rec := &record{Type: recSegmentTiered, Tier: &t}
-			return rec, nil
+			// Visible to lock changes from the moment the record is
+			// applied (they run under mu too).
+			e.tier.segs[id] = t
+			return &record{Type: recSegmentTiered, Tier: &t}, nil
 		})
+		if err != nil {
+			e.tier.mu.Lock()
+			delete(e.tier.segs, id)
+			e.tier.mu.Unlock()
+		}
 		var ext *tierExtendError
 		if !errors.As(err, &ext) || attempt > 3 {
 			break
@@ -509,9 +521,6 @@ func (e *Engine) TierSegment(ctx context.Context, id uint64) (*TierMoveResult, e
 	if err != nil {
 		return nil, err
 	}
-	e.tier.mu.Lock()
-	e.tier.segs[id] = t
-	e.tier.mu.Unlock()
 	e.seam(func(s *tierSeams) func() { return s.afterRecord })
 	if err := e.segs.ReleaseLocal(id, &remoteSource{e: e, t: t}); err != nil {
 		// The remote copy is verified and recorded: the next open
@@ -735,6 +744,8 @@ func (e *Engine) tierExtend(ctx context.Context, need *tierExtendError) error {
 	if o == nil {
 		return fmt.Errorf("%w: segment %d is tiered and its remote lock must be extended first: %w", ErrTierUnavailable, need.seg, ErrTierNotConfigured)
 	}
+	e.tier.extendMu.Lock() // one extension at a time: never ask the remote to shorten
+	defer e.tier.extendMu.Unlock()
 	e.tier.mu.Lock()
 	t, ok := e.tier.segs[need.seg]
 	e.tier.mu.Unlock()
@@ -742,13 +753,26 @@ func (e *Engine) tierExtend(ctx context.Context, need *tierExtendError) error {
 		return nil
 	}
 	if need.until.After(t.Until) {
-		until := need.until.Truncate(time.Second).Add(time.Second)
-		if err := e.remoteCall(ctx, o, "set-retention", func(ctx context.Context) error {
-			return o.Remote.SetRetention(ctx, t.Key, t.VersionID, until)
+		// The remote may already hold more than recorded (a crash after
+		// an extension, before its record): never ask it to shorten.
+		var ro RemoteObject
+		if err := e.remoteCall(ctx, o, "head", func(ctx context.Context) (err error) {
+			ro, err = o.Remote.Head(ctx, t.Key, t.VersionID)
+			return err
 		}); err != nil {
 			return err
 		}
-		t.Until = until.UTC()
+		if ro.Mode == ModeCompliance && !ro.RetainUntil.Before(need.until) {
+			t.Until = ro.RetainUntil.UTC()
+		} else {
+			until := need.until.Truncate(time.Second).Add(time.Second)
+			if err := e.remoteCall(ctx, o, "set-retention", func(ctx context.Context) error {
+				return o.Remote.SetRetention(ctx, t.Key, t.VersionID, until)
+			}); err != nil {
+				return err
+			}
+			t.Until = until.UTC()
+		}
 	}
 	if need.hold && !t.Hold {
 		if err := e.remoteCall(ctx, o, "set-legal-hold", func(ctx context.Context) error {

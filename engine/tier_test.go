@@ -583,3 +583,33 @@ func TestTierFaultInjection(t *testing.T) {
 		})
 	}
 }
+
+// TestTierExtendNeverShortensRemote: when the remote already holds a
+// later retain-until than recorded (a crash after an extension, before its
+// record), a smaller extension is not sent (COMPLIANCE cannot shorten) and
+// the remote's date is recorded.
+func TestTierExtendNeverShortensRemote(t *testing.T) {
+	clock := newFakeClock()
+	mem := newMemTier(clock.Now)
+	opts := testOptions(vfs.NewMem(), clock)
+	opts.Tier = tierOpts(mem)
+	e := openTest(t, opts)
+	populateTier(t, e, clock, false)
+	o, err := e.OpenObject(ctx, "lk", "l2", "")
+	require.NoError(t, err)
+	res, err := e.TierSegment(ctx, o.exts[0].Seg)
+	require.NoError(t, err)
+	far := clock.Now().Add(5 * 365 * 24 * time.Hour).Truncate(time.Second)
+	require.NoError(t, mem.SetRetention(ctx, res.Key, res.VersionID, far))
+	mid := clock.Now().Add(2 * 365 * 24 * time.Hour).Truncate(time.Second)
+	_, _, err = e.PutObjectRetention(ctx, "lk", "l2", o.Info.VersionID, Retention{ModeCompliance, mid}, false)
+	require.NoError(t, err)
+	until, _, _ := mem.lock(res.Key, res.VersionID)
+	require.True(t, until.Equal(far))
+	for _, ts := range e.TieredSegments() {
+		if ts.ID == res.Segment {
+			require.True(t, ts.RetainUntil.Equal(far), "recorded %s, remote %s", ts.RetainUntil, far)
+		}
+	}
+	require.Zero(t, mem.calls["retention"]-1, "no shortening request sent")
+}

@@ -613,3 +613,84 @@ func TestTierExtendNeverShortensRemote(t *testing.T) {
 	}
 	require.Zero(t, mem.calls["retention"]-1, "no shortening request sent")
 }
+
+// lowDiskFS reports a disk of total bytes of which the segment files use
+// what they use (vfs.MemFS has no disk usage).
+type lowDiskFS struct {
+	vfs.FS
+	total uint64
+}
+
+func (f *lowDiskFS) segBytes() uint64 {
+	dir := f.PathJoin("/data", segmentsDir)
+	names, _ := f.List(dir)
+	var used uint64
+	for _, n := range names {
+		if fi, err := f.Stat(f.PathJoin(dir, n)); err == nil && !fi.IsDir() {
+			used += uint64(fi.Size())
+		}
+	}
+	return used
+}
+
+func (f *lowDiskFS) GetDiskUsage(string) (vfs.DiskUsage, error) {
+	used := f.segBytes()
+	return vfs.DiskUsage{AvailBytes: f.total - used, TotalBytes: f.total, UsedBytes: used}, nil
+}
+
+// TestTierPolicy: the age rule moves sealed segments older than MinAge
+// (and nothing younger); the free-space rule moves the oldest segments
+// only until the free fraction is back above MinFreeFraction; segments
+// that must stay local are skipped.
+func TestTierPolicy(t *testing.T) {
+	t.Run("age", func(t *testing.T) {
+		clock := newFakeClock()
+		clock.Set(time.Now().UTC())
+		mem := newMemTier(clock.Now)
+		opts := testOptions(vfs.NewMem(), clock)
+		to := tierOpts(mem)
+		to.MinAge = time.Hour
+		opts.Tier = to
+		e := openTest(t, opts)
+		ack := populateTier(t, e, clock, true)
+		moved, err := e.TierPolicy(ctx)
+		require.NoError(t, err)
+		require.Empty(t, moved, "segments younger than MinAge moved")
+		clock.Advance(2 * time.Hour)
+		moved, err = e.TierPolicy(ctx)
+		require.NoError(t, err)
+		local := sealedLocal(e)
+		require.NotEmpty(t, moved)
+		require.Len(t, local, 1, "only the segment with the legal-held version stays local")
+		o, err := e.OpenObject(ctx, "lk", "l20", "")
+		require.NoError(t, err)
+		require.Equal(t, o.exts[0].Seg, local[0])
+		readAll(t, e, ack.snapshot())
+	})
+	t.Run("free-space", func(t *testing.T) {
+		clock := newFakeClock()
+		clock.Set(time.Now().UTC())
+		mem := newMemTier(clock.Now)
+		fs := &lowDiskFS{FS: vfs.NewMem()}
+		opts := testOptions(fs, clock)
+		to := tierOpts(mem)
+		to.MinAge, to.MinFreeFraction = 0, 0.5
+		opts.Tier = to
+		e := openTest(t, opts)
+		ack := populateTier(t, e, clock, false)
+		before := sealedLocal(e)
+		require.GreaterOrEqual(t, len(before), 2)
+		fs.total = 10 << 30 // plenty of space: nothing moves
+		moved, err := e.TierPolicy(ctx)
+		require.NoError(t, err)
+		require.Empty(t, moved)
+		used := fs.segBytes()
+		fs.total = uint64(float64(used) / 0.55) // 45 % free: below 50 %
+		moved, err = e.TierPolicy(ctx)
+		require.NoError(t, err)
+		require.Equal(t, before[:1], moved, "the oldest segment moves, then there is room again")
+		du, _ := fs.GetDiskUsage("/data")
+		require.GreaterOrEqual(t, float64(du.AvailBytes)/float64(du.TotalBytes), 0.5)
+		readAll(t, e, ack.snapshot())
+	})
+}

@@ -159,6 +159,9 @@ var (
 	ErrTierNotEligible = errors.New("engine: segment cannot be tiered")
 	// ErrTierVerify is returned when the remote copy does not match.
 	ErrTierVerify = errors.New("engine: remote copy does not verify")
+	// ErrRemoteNotFound is what a RemoteTier wraps for a key or version the
+	// remote does not have (404); it is not retried.
+	ErrRemoteNotFound = errors.New("engine: remote object version not found")
 )
 
 // TierOptions configures the remote tier (Options.Tier).
@@ -362,6 +365,9 @@ func (e *Engine) remoteCall(ctx context.Context, o *TierOptions, op string, fn f
 	for attempt := 0; ; attempt++ {
 		if err = fn(ctx); err == nil {
 			return nil
+		}
+		if errors.Is(err, ErrRemoteNotFound) {
+			return err // an answer, not a failure of the remote
 		}
 		if ctx.Err() != nil || errors.Is(err, ErrTierVerify) {
 			break
@@ -838,16 +844,18 @@ func (e *Engine) TierCollect(ctx context.Context) ([]uint64, error) {
 	slices.SortFunc(cands, func(a, b tierInfo) int { return int(a.Seg - b.Seg) })
 	var removed []uint64
 	for _, t := range cands {
+		// A version already gone (a crash after the remote delete,
+		// before its record) is recorded as removed now.
 		if t.Hold {
 			if err := e.remoteCall(ctx, o, "clear-legal-hold", func(ctx context.Context) error {
 				return o.Remote.SetLegalHold(ctx, t.Key, t.VersionID, false)
-			}); err != nil {
+			}); err != nil && !errors.Is(err, ErrRemoteNotFound) {
 				return removed, err
 			}
 		}
 		if err := e.remoteCall(ctx, o, "delete", func(ctx context.Context) error {
 			return o.Remote.Delete(ctx, t.Key, t.VersionID)
-		}); err != nil {
+		}); err != nil && !errors.Is(err, ErrRemoteNotFound) {
 			return removed, err
 		}
 		t := t

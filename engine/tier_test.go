@@ -86,7 +86,7 @@ func (m *memTier) Put(ctx context.Context, key string, r io.ReaderAt, size int64
 func (m *memTier) obj(key, vid string) (*memObj, error) {
 	o := m.objs[key+"\x00"+vid]
 	if o == nil {
-		return nil, fmt.Errorf("memtier: NoSuchVersion %s %s", key, vid)
+		return nil, fmt.Errorf("memtier: NoSuchVersion %s %s: %w", key, vid, ErrRemoteNotFound)
 	}
 	return o, nil
 }
@@ -456,12 +456,20 @@ func TestTierCollect(t *testing.T) {
 	mem.mu.Lock()
 	mem.objs[res.Key+"\x00"+res.VersionID].until = clock.Now()
 	mem.mu.Unlock()
+	// A crash after the remote delete, before its record: the next run
+	// finds the version gone and records the removal.
+	mem.mu.Lock()
+	delete(mem.objs, res.Key+"\x00"+res.VersionID)
+	mem.mu.Unlock()
 	removed, err = e.TierCollect(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []uint64{id}, removed)
 	_, _, ok := mem.lock(res.Key, res.VersionID)
 	require.False(t, ok)
 	require.False(t, e.isTiered(id))
+	require.NoError(t, e.Close())
+	e = openTest(t, opts)
+	require.Empty(t, e.TieredSegments())
 }
 
 // TestTierRetentionDuringMove: a retention extended while the upload runs

@@ -32,6 +32,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/minio/crc64nvme"
 	"github.com/wormstore/wormstore/engine"
 )
@@ -282,6 +284,26 @@ func crcOfSection(r io.Reader) (string, error) {
 	return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
 }
 
+// notFound wraps err with engine.ErrRemoteNotFound when the remote said
+// the key or version does not exist (404), so the engine does not retry.
+func notFound(err error) error {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "NoSuchKey", "NoSuchVersion", "NotFound":
+			return fmt.Errorf("%w: %w", engine.ErrRemoteNotFound, err)
+		}
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound {
+		var nb *types.NoSuchBucket
+		if !errors.As(err, &nb) {
+			return fmt.Errorf("%w: %w", engine.ErrRemoteNotFound, err)
+		}
+	}
+	return err
+}
+
 // GetRange implements engine.RemoteTier with a ranged GET of the version.
 func (c *Client) GetRange(ctx context.Context, key, versionID string, off, n int64) (io.ReadCloser, error) {
 	if n <= 0 {
@@ -292,7 +314,7 @@ func (c *Client) GetRange(ctx context.Context, key, versionID string, off, n int
 		Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1)),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("tier: get %s version %s [%d, %d): %w", key, versionID, off, off+n, err)
+		return nil, fmt.Errorf("tier: get %s version %s [%d, %d): %w", key, versionID, off, off+n, notFound(err))
 	}
 	return out.Body, nil
 }
@@ -304,7 +326,7 @@ func (c *Client) Head(ctx context.Context, key, versionID string) (engine.Remote
 		ChecksumMode: types.ChecksumModeEnabled,
 	})
 	if err != nil {
-		return engine.RemoteObject{}, fmt.Errorf("tier: head %s version %s: %w", key, versionID, err)
+		return engine.RemoteObject{}, fmt.Errorf("tier: head %s version %s: %w", key, versionID, notFound(err))
 	}
 	ro := engine.RemoteObject{Size: aws.ToInt64(out.ContentLength), Mode: engine.Mode(out.ObjectLockMode),
 		LegalHold: out.ObjectLockLegalHoldStatus == types.ObjectLockLegalHoldStatusOn}
@@ -341,7 +363,7 @@ func (c *Client) SetLegalHold(ctx context.Context, key, versionID string, on boo
 		LegalHold: &types.ObjectLockLegalHold{Status: st}, ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	})
 	if err != nil {
-		return fmt.Errorf("tier: set legal hold %s on %s version %s: %w", st, key, versionID, err)
+		return fmt.Errorf("tier: set legal hold %s on %s version %s: %w", st, key, versionID, notFound(err))
 	}
 	return nil
 }
@@ -351,7 +373,7 @@ func (c *Client) SetLegalHold(ctx context.Context, key, versionID string, on boo
 func (c *Client) Delete(ctx context.Context, key, versionID string) error {
 	_, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(c.cfg.Bucket), Key: aws.String(key), VersionId: aws.String(versionID)})
 	if err != nil {
-		return fmt.Errorf("tier: delete %s version %s: %w", key, versionID, err)
+		return fmt.Errorf("tier: delete %s version %s: %w", key, versionID, notFound(err))
 	}
 	return nil
 }

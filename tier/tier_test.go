@@ -95,6 +95,8 @@ func TestClientAgainstRemotes(t *testing.T) {
 				require.False(t, ro.RetainUntil.Before(later))
 				require.True(t, ro.LegalHold)
 				require.NoError(t, c.SetLegalHold(ctx, key, vid, false))
+				_, err = c.Head(ctx, key+".missing", vid)
+				require.ErrorIs(t, err, engine.ErrRemoteNotFound)
 			})
 		}
 	})

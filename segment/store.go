@@ -293,6 +293,13 @@ func (s *Store) release(seg *segment) {
 		}
 	case closed:
 		seg.closeFiles()
+		s.mu.Lock()
+		f := seg.staleFile // a released local file: the engine's next open releases it again
+		seg.staleFile, seg.stale = nil, false
+		s.mu.Unlock()
+		if f != nil {
+			_ = f.Close()
+		}
 	}
 }
 

@@ -289,6 +289,7 @@ func New(cfg Config) *API {
 		"AdminSetTier":          a.tierSet,
 		"AdminTestTier":         a.tierTest,
 		"AdminTierMove":         a.tierMove,
+		"AdminListTierOrphans":  a.tierOrphans,
 	}
 	a.routes = map[string]map[string]*opRow{}
 	for _, op := range Ops() {

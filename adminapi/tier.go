@@ -8,6 +8,7 @@ package adminapi
 //	POST /admin/v1/tier/test            TierTest: check the configured remote now
 //	POST /admin/v1/tier/move?segment=N  TierMove: move sealed segment N (decimal id) now;
 //	     /admin/v1/tier/move?policy=true  or run the move policy once
+//	GET  /admin/v1/tier/orphans         TierOrphans: remote versions no tiered segment records
 
 import (
 	"context"
@@ -201,6 +202,34 @@ func (a *API) tierMove(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		return fmt.Errorf("tier move: %w", err)
 	}
 	note(ctx, "moved", strconv.Itoa(len(out.Moved)))
+	writeAdminJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// TierOrphan is a remote version no tiered segment records.
+type TierOrphan struct {
+	Key       string `json:"key"`
+	VersionID string `json:"version_id"`
+	Size      int64  `json:"size"`
+}
+
+// TierOrphans is the answer of GET tier/orphans.
+type TierOrphans struct {
+	Orphans []TierOrphan `json:"orphans"`
+}
+
+func (a *API) tierOrphans(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	out := TierOrphans{Orphans: []TierOrphan{}}
+	err := a.withEngine(func(eng *engine.Engine) error {
+		vs, err := eng.TierOrphans(ctx)
+		for _, v := range vs {
+			out.Orphans = append(out.Orphans, TierOrphan{Key: v.Key, VersionID: v.VersionID, Size: v.Size})
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("tier orphans: %w", err)
+	}
 	writeAdminJSON(w, http.StatusOK, out)
 	return nil
 }

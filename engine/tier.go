@@ -73,6 +73,15 @@ type RemoteTier interface {
 	// Delete permanently deletes the version (the remote refuses while it
 	// is retained or held).
 	Delete(ctx context.Context, key, versionID string) error
+	// List returns every version of every key starting with prefix.
+	List(ctx context.Context, prefix string) ([]RemoteVersion, error)
+}
+
+// RemoteVersion is one object version RemoteTier.List found.
+type RemoteVersion struct {
+	Key       string
+	VersionID string
+	Size      int64
 }
 
 // RemoteObject is what RemoteTier.Head reports.
@@ -1126,4 +1135,38 @@ func (e *Engine) SegmentContents(ctx context.Context, id uint64) ([]SegmentVersi
 		return nil
 	})
 	return out, err
+}
+
+// TierOrphans lists the remote versions under the tier's segment prefix
+// that no tiered segment records: uploads a crash interrupted before their
+// record, or moves abandoned for a legal hold. They are locked until their
+// retention (at least MinRetention) and wormstore never deletes them (the
+// prefix may be shared with another server's tier).
+func (e *Engine) TierOrphans(ctx context.Context) ([]RemoteVersion, error) {
+	o := e.tier.opts.Load()
+	if o == nil {
+		return nil, ErrTierNotConfigured
+	}
+	e.compactMu.Lock() // no move between its upload and its record
+	defer e.compactMu.Unlock()
+	var all []RemoteVersion
+	if err := e.remoteCall(ctx, o, "list", func(ctx context.Context) (err error) {
+		all, err = o.Remote.List(ctx, o.Prefix+"segments/")
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	known := map[[2]string]bool{}
+	e.tier.mu.Lock()
+	for _, t := range e.tier.segs {
+		known[[2]string{t.Key, t.VersionID}] = true
+	}
+	e.tier.mu.Unlock()
+	var out []RemoteVersion
+	for _, v := range all {
+		if !known[[2]string{v.Key, v.VersionID}] {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }

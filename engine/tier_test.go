@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	randv2 "math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -167,6 +168,22 @@ func (m *memTier) Delete(ctx context.Context, key, vid string) error {
 	}
 	delete(m.objs, key+"\x00"+vid)
 	return nil
+}
+
+func (m *memTier) List(ctx context.Context, prefix string) ([]RemoteVersion, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.failing("list"); err != nil {
+		return nil, err
+	}
+	var out []RemoteVersion
+	for k, o := range m.objs {
+		key, vid, _ := strings.Cut(k, "\x00")
+		if strings.HasPrefix(key, prefix) {
+			out = append(out, RemoteVersion{Key: key, VersionID: vid, Size: int64(len(o.data))})
+		}
+	}
+	return out, nil
 }
 
 func (m *memTier) lock(key, vid string) (time.Time, bool, bool) {
@@ -410,6 +427,10 @@ func TestTierRemoteFailures(t *testing.T) {
 	require.True(t, e.segs.HasLocal(ids[1]))
 	require.False(t, e.isTiered(ids[1]))
 	mem.corrupt = false
+	orphans, err := e.TierOrphans(ctx)
+	require.NoError(t, err)
+	require.Len(t, orphans, 1, "the upload that failed verification is an orphan")
+	require.Equal(t, TierKey("ws/", ids[1]), orphans[0].Key)
 	readAll(t, e, ack.snapshot())
 
 	// Reads of tiered data survive transient GET failures.

@@ -156,6 +156,7 @@ func adminRows() []adminRow {
 		{put, "tier", "AdminSetTier", true, true},
 		{post, "tier/test", "AdminTestTier", false, true},
 		{post, "tier/move", "AdminTierMove", true, true},
+		{get, "tier/orphans", "AdminListTierOrphans", false, false},
 	}
 }
 

@@ -377,3 +377,20 @@ func (c *Client) Delete(ctx context.Context, key, versionID string) error {
 	}
 	return nil
 }
+
+// List implements engine.RemoteTier with ListObjectVersions (delete
+// markers are not versions with data and are left out).
+func (c *Client) List(ctx context.Context, prefix string) ([]engine.RemoteVersion, error) {
+	var out []engine.RemoteVersion
+	p := s3.NewListObjectVersionsPaginator(c.s3, &s3.ListObjectVersionsInput{Bucket: aws.String(c.cfg.Bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("tier: list versions under %s: %w", prefix, err)
+		}
+		for _, v := range page.Versions {
+			out = append(out, engine.RemoteVersion{Key: aws.ToString(v.Key), VersionID: aws.ToString(v.VersionId), Size: aws.ToInt64(v.Size)})
+		}
+	}
+	return out, nil
+}

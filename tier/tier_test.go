@@ -97,6 +97,9 @@ func TestClientAgainstRemotes(t *testing.T) {
 				require.NoError(t, c.SetLegalHold(ctx, key, vid, false))
 				_, err = c.Head(ctx, key+".missing", vid)
 				require.ErrorIs(t, err, engine.ErrRemoteNotFound)
+				vs, err := c.List(ctx, key)
+				require.NoError(t, err)
+				require.Contains(t, vs, engine.RemoteVersion{Key: key, VersionID: vid, Size: int64(n)})
 			})
 		}
 	})

@@ -204,10 +204,37 @@ func (m *metrics) registerTier(eng *engine.Engine) {
 
 // adminTierCmd is `wormstore admin tier`.
 type adminTierCmd struct {
-	Add    adminTierAddCmd    `cmd:"" help:"Configure the remote tier on the running server: check that the bucket has versioning and Object Lock, attach it, persist it in DATA/tier.json."`
-	Test   adminTierTestCmd   `cmd:"" help:"Check the configured remote tier now (reachable, versioning and Object Lock enabled)."`
-	Status adminTierStatusCmd `cmd:"" help:"Show the remote tier: target, tiered segments, counters, last remote error."`
-	Move   adminTierMoveCmd   `cmd:"" help:"Move a sealed segment to the remote tier now (or --policy: run the move policy once)."`
+	Add     adminTierAddCmd     `cmd:"" help:"Configure the remote tier on the running server: check that the bucket has versioning and Object Lock, attach it, persist it in DATA/tier.json."`
+	Test    adminTierTestCmd    `cmd:"" help:"Check the configured remote tier now (reachable, versioning and Object Lock enabled)."`
+	Status  adminTierStatusCmd  `cmd:"" help:"Show the remote tier: target, tiered segments, counters, last remote error."`
+	Move    adminTierMoveCmd    `cmd:"" help:"Move a sealed segment to the remote tier now (or --policy: run the move policy once)."`
+	Orphans adminTierOrphansCmd `cmd:"" help:"List remote versions no tiered segment records (interrupted or abandoned uploads; locked until their retention, never deleted by wormstore)."`
+}
+
+type adminTierOrphansCmd struct{}
+
+func (cmd *adminTierOrphansCmd) Run(env *runEnv, a *adminCmd) error {
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	var res adminapi.TierOrphans
+	if err := c.callJSON(env.ctx, http.MethodGet, "tier/orphans", nil, &res); err != nil {
+		return err
+	}
+	if a.JSON {
+		return adminPrintJSON(env.stdout, res)
+	}
+	if len(res.Orphans) == 0 {
+		fmt.Fprintln(env.stdout, "No orphan remote versions.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tVERSION\tSIZE")
+	for _, o := range res.Orphans {
+		fmt.Fprintf(tw, "%s\t%s\t%d\n", o.Key, o.VersionID, o.Size)
+	}
+	return tw.Flush()
 }
 
 type adminTierAddCmd struct {

@@ -108,6 +108,9 @@ func TestAdminTierCLI(t *testing.T) {
 	require.Contains(t, out, "Object Lock enabled")
 	_, _, err = runAdmin(t, append(base, "verify", "--remote")...)
 	require.NoError(t, err)
+	out, _, err = runAdmin(t, append(base, "tier", "orphans")...)
+	require.NoError(t, err)
+	require.Contains(t, out, "No orphan remote versions.")
 
 	resp, err := http.Get("http://" + ts.admin + "/metrics")
 	require.NoError(t, err)

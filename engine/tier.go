@@ -337,7 +337,34 @@ func (e *Engine) TierCheck(ctx context.Context) error {
 	if o == nil {
 		return ErrTierNotConfigured
 	}
-	return e.remoteCall(ctx, o, "check", func(ctx context.Context) error { return o.Remote.Check(ctx) })
+	if err := e.remoteCall(ctx, o, "check", func(ctx context.Context) error { return o.Remote.Check(ctx) }); err != nil {
+		return err
+	}
+	// The newest tiered segment must be there: a wrong endpoint, bucket or
+	// prefix would make every tiered read fail.
+	var newest *tierInfo
+	e.tier.mu.Lock()
+	for _, t := range e.tier.segs {
+		if newest == nil || t.Seg > newest.Seg {
+			t := t
+			newest = &t
+		}
+	}
+	e.tier.mu.Unlock()
+	if newest == nil {
+		return nil
+	}
+	return e.remoteCall(ctx, o, "check-segment", func(ctx context.Context) error {
+		ro, err := o.Remote.Head(ctx, newest.Key, newest.VersionID)
+		if errors.Is(err, ErrRemoteNotFound) {
+			return fmt.Errorf("%w: tiered segment %d (%s version %s) is not in %s: is this the remote it was moved to (endpoint, bucket, prefix)?",
+				ErrTierUnavailable, newest.Seg, newest.Key, newest.VersionID, o.Remote.Describe())
+		}
+		if err == nil && ro.Size != newest.Size {
+			return fmt.Errorf("%w: segment %d: remote object is %d bytes, recorded %d", ErrTierVerify, newest.Seg, ro.Size, newest.Size)
+		}
+		return err
+	})
 }
 
 func (e *Engine) isTiered(id uint64) bool {

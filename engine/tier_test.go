@@ -723,3 +723,26 @@ func TestTierPolicy(t *testing.T) {
 		readAll(t, e, ack.snapshot())
 	})
 }
+
+// TestTierCheckFindsTieredSegments: the check fails, naming the segment,
+// when the configured remote does not hold the tiered segments (a wrong
+// endpoint, bucket or prefix), and the failure shows in the status.
+func TestTierCheckFindsTieredSegments(t *testing.T) {
+	clock := newFakeClock()
+	mem := newMemTier(clock.Now)
+	opts := testOptions(vfs.NewMem(), clock)
+	opts.Tier = tierOpts(mem)
+	e := openTest(t, opts)
+	populateTier(t, e, clock, false)
+	require.NoError(t, e.TierCheck(ctx))
+	id := sealedLocal(e)[0]
+	_, err := e.TierSegment(ctx, id)
+	require.NoError(t, err)
+	require.NoError(t, e.TierCheck(ctx))
+	e.SetTier(tierOpts(newMemTier(clock.Now))) // another, empty remote
+	err = e.TierCheck(ctx)
+	require.ErrorIs(t, err, ErrTierUnavailable)
+	require.ErrorContains(t, err, fmt.Sprintf("tiered segment %d", id))
+	require.Contains(t, e.TierWarning(), "check-segment")
+	e.SetTier(tierOpts(mem))
+}

@@ -233,6 +233,13 @@ func (c *serverCmd) Run(env *runEnv) error {
 	m.registerEngine(eng)
 	m.registerClock(eng)
 	m.registerTier(eng)
+	if tierOpts != nil {
+		cctx, cancel := context.WithTimeout(env.ctx, 30*time.Second)
+		if err := eng.TierCheck(cctx); err != nil {
+			log.Error("remote tier: check of the tiered segments failed; reads of tiered data will fail until it is fixed", "err", err)
+		}
+		cancel()
+	}
 	api.AttachGate(door)
 	api.AttachIdentityStore(ids) // users allowed admin actions may now sign in
 	defer api.Detach()           // before eng.Close: ends admin operations first

@@ -140,6 +140,13 @@ func (t *tierControl) Configure(ctx context.Context, eng *engine.Engine, cfg tie
 	if err != nil {
 		return err
 	}
+	// Tiered segments are addressed by key and version in the current
+	// target: switching to another would make them unreadable.
+	if cur := eng.TierStatus(); cur.Configured && cur.Target != cl.Describe() && len(eng.TieredSegments()) > 0 {
+		return &adminapi.StatusError{Status: http.StatusConflict, Code: "TierInUse", Message: fmt.Sprintf(
+			"%d segments are held by the remote tier %s; a different target (%s) would make them unreadable (the endpoint, bucket and prefix must stay the same; credentials and TLS settings may change)",
+			len(eng.TieredSegments()), cur.Target, cl.Describe())}
+	}
 	if err := cl.Check(ctx); err != nil {
 		return err
 	}

@@ -111,6 +111,13 @@ func TestAdminTierCLI(t *testing.T) {
 	out, _, err = runAdmin(t, append(base, "tier", "orphans")...)
 	require.NoError(t, err)
 	require.Contains(t, out, "No orphan remote versions.")
+	// With segments tiered, the target cannot change (they would become
+	// unreadable); the same target with new credentials is fine.
+	other := append(base, "tier", "add", "--endpoint", r.Endpoint, "--remote-key", r.AccessKey, "--remote-secret", r.Secret, "--bucket", r.Bucket)
+	_, _, err = runAdmin(t, append(other, "--prefix", "elsewhere/")...)
+	require.ErrorContains(t, err, "TierInUse")
+	_, _, err = runAdmin(t, append(other, "--prefix", "cli/")...)
+	require.NoError(t, err)
 
 	resp, err := http.Get("http://" + ts.admin + "/metrics")
 	require.NoError(t, err)

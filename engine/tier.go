@@ -508,6 +508,7 @@ func (e *Engine) TierSegment(ctx context.Context, id uint64) (*TierMoveResult, e
 	if err != nil {
 		return nil, fmt.Errorf("engine: tier segment %d: read local file: %w", id, err)
 	}
+	e.log.Info("tier: moving segment", "segment", id, "bytes", size, "retain_until", until)
 	t := tierInfo{Seg: id, Key: TierKey(o.Prefix, id), Size: size, DataEnd: info.DataEnd, Blocks: info.Blocks,
 		RawBytes: info.RawBytes, BlockSize: info.BlockSize, CRC64NVME: crc, Until: until.UTC()}
 

@@ -41,6 +41,7 @@ func TestTierEndToEnd(t *testing.T) {
 	bin := buildSoakBinary(t)
 	tiertest.Each(t, func(t *testing.T, r *tiertest.Remote) {
 		ctx := context.Background()
+		r.SetDelay(30 * time.Millisecond) // moves take long enough to be killed midway
 		data := t.TempDir()
 		srv := newSoakServer(t, bin, data)
 		srv.args = []string{"--segment-size", "2097152",
@@ -101,16 +102,42 @@ func TestTierEndToEnd(t *testing.T) {
 			}
 		}
 
-		const cycles = 4
-		for cycle := 0; cycle < cycles; cycle++ {
-			putSome(30)
-			// Let the policy start moving, then kill at a random point.
-			time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)
+		// Kill while objects stream in and the policy moves segments: even
+		// cycles as soon as the server logs the start of a move (plus
+		// 0-20 ms), odd ones at a random time. A kill "interrupted a move"
+		// when that process's log has more starts than completions.
+		movesInFlight := func() bool {
+			logb, err := os.ReadFile(srv.logPath)
+			require.NoError(t, err)
+			last := logb[bytes.LastIndex(logb, []byte("===== start")):]
+			return bytes.Count(last, []byte("tier: moving segment")) > bytes.Count(last, []byte("tier: segment moved"))
+		}
+		interrupted := 0
+		for cycle := 0; cycle < 12 && (cycle < 6 || interrupted < 2); cycle++ {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				putSome(40)
+			}()
+			if cycle%2 == 0 {
+				for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !movesInFlight(); {
+					time.Sleep(2 * time.Millisecond)
+				}
+				time.Sleep(time.Duration(rng.IntN(20)) * time.Millisecond)
+			} else {
+				time.Sleep(time.Duration(300+rng.IntN(1500)) * time.Millisecond)
+			}
 			srv.kill()
-			_, err := srv.start(60 * time.Second)
+			<-done
+			if movesInFlight() {
+				interrupted++
+			}
+			_, err = srv.start(60 * time.Second)
 			require.NoError(t, err, "restart after kill %d:\n%s", cycle, srv.logTail(40))
 			readBack(fmt.Sprintf("after kill %d", cycle))
 		}
+		require.GreaterOrEqual(t, interrupted, 2, "kills that interrupted a move")
+		r.SetDelay(0)
 		// Let the policy move every sealed segment, then stop the server.
 		deadline := time.Now().Add(60 * time.Second)
 		for {
@@ -151,6 +178,8 @@ func TestTierEndToEnd(t *testing.T) {
 		rep, err := eng.VerifyWith(ctx, engine.VerifyOptions{Remote: true}, nil)
 		require.NoError(t, err)
 		require.Empty(t, rep.Problems)
+		orphans, err := eng.TierOrphans(ctx)
+		require.NoError(t, err)
 		require.NoError(t, eng.Close())
 
 		_, err = srv.start(60 * time.Second)
@@ -158,8 +187,8 @@ func TestTierEndToEnd(t *testing.T) {
 		readBack("after the final restart")
 		require.NoError(t, srv.stop())
 		logb, _ := os.ReadFile(srv.logPath)
-		t.Logf("%d versions; %d starts; %d segment moves logged; %d interrupted releases finished at open",
-			len(acked), srv.starts, bytes.Count(logb, []byte("tier: segment moved")), bytes.Count(logb, []byte("finishing the release")))
+		t.Logf("%d kills interrupted a move; %d versions; %d starts; %d segment moves logged; %d interrupted releases finished at open; %d uploads interrupted before their record (orphans)",
+			interrupted, len(acked), srv.starts, bytes.Count(logb, []byte("tier: segment moved")), bytes.Count(logb, []byte("finishing the release")), len(orphans))
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,7 +44,15 @@ type Remote struct {
 	S3 *s3.Client
 	// Stop stops the remote (also run at cleanup).
 	Stop func()
+
+	// delay is added to every request of an in-process wormstore remote
+	// (SetDelay), so that tests can kill the local server mid-move.
+	delay atomic.Int64
 }
+
+// SetDelay makes an in-process wormstore remote answer every request d
+// late (a slow link); versitygw ignores it.
+func (r *Remote) SetDelay(d time.Duration) { r.delay.Store(int64(d)) }
 
 // Config returns a tier configuration for the remote's bucket.
 func (r *Remote) Config(prefix string) tier.Config {
@@ -204,7 +213,13 @@ func StartWormstore(t testing.TB) *Remote {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	slow := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if d := time.Duration(r.delay.Load()); d > 0 {
+			time.Sleep(d)
+		}
+		h.ServeHTTP(w, req)
+	})
+	srv := &http.Server{Handler: slow, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	r.Endpoint = "http://" + ln.Addr().String()
 	stopped := false

@@ -490,7 +490,7 @@ func (e *Engine) TierSegment(ctx context.Context, id uint64) (*TierMoveResult, e
 		return nil, err
 	}
 	now := e.judgeNow()
-	until = laterOf(until, now.Add(o.MinRetention)).Truncate(time.Second).Add(time.Second)
+	until = ceilSecond(laterOf(until, now.Add(o.MinRetention)))
 	info, err := e.segs.LocalInfo(id)
 	if err != nil {
 		return nil, err
@@ -554,12 +554,13 @@ func (e *Engine) TierSegment(ctx context.Context, id uint64) (*TierMoveResult, e
 		}
 		// A retention was extended past the upload's during the move:
 		// extend the remote first, then record.
+		until := ceilSecond(ext.until)
 		if err := e.remoteCall(ctx, o, "set-retention", func(ctx context.Context) error {
-			return o.Remote.SetRetention(ctx, t.Key, t.VersionID, ext.until)
+			return o.Remote.SetRetention(ctx, t.Key, t.VersionID, until)
 		}); err != nil {
 			return nil, err
 		}
-		t.Until = ext.until
+		t.Until = until
 	}
 	if err != nil {
 		return nil, err
@@ -576,6 +577,16 @@ func (e *Engine) TierSegment(ctx context.Context, id uint64) (*TierMoveResult, e
 
 // segmentFooterSize is the sealed segment footer (segment/doc.go).
 const segmentFooterSize = 40
+
+// ceilSecond rounds t up to a whole second (UTC): remotes keep
+// retain-until dates in seconds, and rounding down would shorten a lock.
+func ceilSecond(t time.Time) time.Time {
+	r := t.Truncate(time.Second)
+	if r.Before(t) {
+		r = r.Add(time.Second)
+	}
+	return r.UTC()
+}
 
 func laterOf(a, b time.Time) time.Time {
 	if a.After(b) {
@@ -808,7 +819,7 @@ func (e *Engine) tierExtend(ctx context.Context, need *tierExtendError) error {
 		if ro.Mode == ModeCompliance && !ro.RetainUntil.Before(need.until) {
 			t.Until = ro.RetainUntil.UTC()
 		} else {
-			until := need.until.Truncate(time.Second).Add(time.Second)
+			until := ceilSecond(need.until)
 			if err := e.remoteCall(ctx, o, "set-retention", func(ctx context.Context) error {
 				return o.Remote.SetRetention(ctx, t.Key, t.VersionID, until)
 			}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -206,4 +207,39 @@ func TestEngineTiersToRemote(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestClientTLS: a remote over HTTPS with its own CA is trusted with
+// CAFile (or, for tests, Insecure) and refused without.
+func TestClientTLS(t *testing.T) {
+	r := tiertest.StartWormstoreTLS(t)
+	ctx := context.Background()
+	cfg := r.Config("tls/")
+	c, err := tier.New(cfg)
+	require.NoError(t, err)
+	err = c.Check(ctx)
+	require.Error(t, err)
+	require.ErrorContains(t, err, "certificate")
+
+	cfg.CAFile = r.CAFile
+	c, err = tier.New(cfg)
+	require.NoError(t, err)
+	require.NoError(t, c.Check(ctx))
+	data := pattern(3000, 9)
+	vid, err := c.Put(ctx, "tls/segments/x.seg", bytes.NewReader(data), int64(len(data)), crcB64(data), time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	rc, err := c.GetRange(ctx, "tls/segments/x.seg", vid, 0, int64(len(data)))
+	require.NoError(t, err)
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	require.Equal(t, data, got)
+
+	cfg.CAFile, cfg.Insecure = "", true
+	c, err = tier.New(cfg)
+	require.NoError(t, err)
+	require.NoError(t, c.Check(ctx))
+
+	cfg.Insecure, cfg.CAFile = false, filepath.Join(t.TempDir(), "missing.pem")
+	_, err = tier.New(cfg)
+	require.ErrorContains(t, err, "CA file")
 }

@@ -9,9 +9,11 @@ package tiertest
 
 import (
 	"context"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +44,8 @@ type Remote struct {
 	AccessKey, Secret string
 	// S3 is a client for inspecting the remote directly.
 	S3 *s3.Client
+	// CAFile is the PEM certificate of a TLS remote (StartWormstoreTLS).
+	CAFile string
 	// Stop stops the remote (also run at cleanup).
 	Stop func()
 
@@ -193,7 +197,13 @@ func StartVersity(t testing.TB) *Remote {
 // StartWormstore starts a second wormstore in-process (engine on a memory
 // filesystem, the S3 API on a loopback listener) and creates an
 // Object-Lock bucket "tier-remote".
-func StartWormstore(t testing.TB) *Remote {
+func StartWormstore(t testing.TB) *Remote { return startWormstore(t, false) }
+
+// StartWormstoreTLS is StartWormstore over HTTPS with a self-signed
+// certificate, written (PEM) to the file CAFile names.
+func StartWormstoreTLS(t testing.TB) *Remote { return startWormstore(t, true) }
+
+func startWormstore(t testing.TB, useTLS bool) *Remote {
 	t.Helper()
 	eng, err := engine.Open(context.Background(), engine.Options{FS: vfs.NewMem(), Dir: "/remote",
 		SegmentSize: 16 << 20, CompactionInterval: -1, ClockPersistInterval: time.Hour})
@@ -209,30 +219,47 @@ func StartWormstore(t testing.TB) *Remote {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	slow := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if d := time.Duration(r.delay.Load()); d > 0 {
 			time.Sleep(d)
 		}
 		h.ServeHTTP(w, req)
 	})
-	srv := &http.Server{Handler: slow, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	r.Endpoint = "http://" + ln.Addr().String()
+	ts := httptest.NewUnstartedServer(slow)
+	ts.Config.ReadHeaderTimeout = 10 * time.Second
+	if useTLS {
+		ts.StartTLS()
+		r.CAFile = filepath.Join(t.TempDir(), "remote-ca.pem")
+		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
+		if err := os.WriteFile(r.CAFile, pemBytes, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		ts.Start()
+	}
+	r.Endpoint = ts.URL
 	stopped := false
 	r.Stop = func() {
 		if stopped {
 			return
 		}
 		stopped = true
-		_ = srv.Close()
+		ts.Close()
 		_ = eng.Close()
 	}
 	t.Cleanup(r.Stop)
 	r.S3 = newClient(r.Endpoint, r.AccessKey, r.Secret)
+	if useTLS {
+		r.S3 = s3.NewFromConfig(aws.Config{
+			Region:      "us-east-1",
+			Credentials: credentials.NewStaticCredentialsProvider(r.AccessKey, r.Secret, ""),
+			Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
+			HTTPClient:  ts.Client(),
+		}, func(o *s3.Options) {
+			o.BaseEndpoint = aws.String(r.Endpoint)
+			o.UsePathStyle = true
+		})
+	}
 	createLockedBucket(t, r.S3, r.Bucket, func() error { return nil })
 	return r
 }

@@ -56,7 +56,8 @@ func TestTierEndToEnd(t *testing.T) {
 		_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("plain")})
 		require.NoError(t, err)
 
-		rng := rand.New(rand.NewPCG(13, 13))
+		rng := rand.New(rand.NewPCG(13, 13))     // object sizes and contents (putSome's goroutine)
+		killRNG := rand.New(rand.NewPCG(17, 17)) // kill timing (this goroutine)
 		var acked []tierVersion
 		n := 0
 		putSome := func(count int) {
@@ -123,9 +124,9 @@ func TestTierEndToEnd(t *testing.T) {
 				for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !movesInFlight(); {
 					time.Sleep(2 * time.Millisecond)
 				}
-				time.Sleep(time.Duration(rng.IntN(20)) * time.Millisecond)
+				time.Sleep(time.Duration(killRNG.IntN(20)) * time.Millisecond)
 			} else {
-				time.Sleep(time.Duration(300+rng.IntN(1500)) * time.Millisecond)
+				time.Sleep(time.Duration(300+killRNG.IntN(1500)) * time.Millisecond)
 			}
 			srv.kill()
 			<-done

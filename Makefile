@@ -25,10 +25,17 @@ test: test-deps vet
 
 # test-deps installs the external S3 clients the end-to-end tests drive:
 # Debian's aws CLI (when root and apt-get exist) and @aws-sdk/client-s3
-# from npm (when node exists), and for the console's browser test Debian's
-# chromium and playwright-core. Tests skip a missing client unless
+# from npm (when node exists), for the console's browser test Debian's
+# chromium and playwright-core, and for the remote-tier tests versitygw
+# (an Object-Lock S3 server) into $(go env GOPATH)/bin, where the tests
+# look for it (~90 s to build). Tests skip a missing client unless
 # WORMSTORE_E2E_REQUIRED=1 (set by .ci/run).
+VERSITYGW_VERSION ?= v1.8.0
 test-deps:
+	@if ! command -v versitygw >/dev/null && [ ! -x "$$($(GO) env GOPATH)/bin/versitygw" ]; then \
+		echo "== installing versitygw $(VERSITYGW_VERSION) (remote-tier tests)"; \
+		$(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION); \
+	fi
 	@if [ ! -x /usr/bin/aws ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		echo "== installing Debian awscli"; \
 		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null; \

@@ -22,6 +22,7 @@ import (
 	"github.com/wormstore/wormstore/lifecycle"
 	"github.com/wormstore/wormstore/s3api/sigv4"
 	"github.com/wormstore/wormstore/segment"
+	"github.com/wormstore/wormstore/tier"
 )
 
 // Prefix is the path every admin API endpoint lives under.
@@ -159,6 +160,12 @@ var adminErrorTable = []struct {
 	// The audit stream could not take the request's entry: the request
 	// is refused (or, after an applied change, reported failed).
 	{ErrAuditUnavailable, "AuditUnavailable", http.StatusServiceUnavailable},
+	// Remote tier (tier.go).
+	{engine.ErrTierNotConfigured, "TierNotConfigured", http.StatusConflict},
+	{engine.ErrTierNotEligible, "TierNotEligible", http.StatusConflict},
+	{engine.ErrTierVerify, "TierVerifyFailed", http.StatusBadGateway},
+	{tier.ErrNoObjectLock, "TierCannotLock", http.StatusBadRequest},
+	{engine.ErrTierUnavailable, "TierUnavailable", http.StatusServiceUnavailable},
 	{engine.ErrClosed, "ServerShuttingDown", http.StatusServiceUnavailable},
 	{engine.ErrFailed, "EngineFailed", http.StatusServiceUnavailable},
 	{context.Canceled, "Canceled", http.StatusServiceUnavailable},
@@ -201,6 +208,9 @@ type Config struct {
 	Root sigv4.CredentialStore
 	// Logger receives request failures. Default: discard.
 	Logger *slog.Logger
+	// Tier configures the server's remote tier for PUT tier; nil refuses
+	// it (TierNotConfigured).
+	Tier TierControl
 }
 
 // API serves /admin/v1/. It answers 503 NotReady until Attach hands it
@@ -228,6 +238,9 @@ type API struct {
 	gate *gate.Gate
 	ids  Backend // guarded by mu; see AttachIdentities
 
+	// tierCtl configures the remote tier (PUT tier); may be nil.
+	tierCtl TierControl
+
 	// principals resolves access keys to users for authorisation; nil
 	// until the identity store is attached (then only root exists).
 	principals atomic.Pointer[identity.Store]
@@ -246,7 +259,7 @@ func New(cfg Config) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{creds: &switchableCreds{root: cfg.Root}, log: log}
+	a := &API{creds: &switchableCreds{root: cfg.Root}, log: log, tierCtl: cfg.Tier}
 	a.verifier = &sigv4.Verifier{Region: cfg.Region, Service: Service, Creds: a.creds}
 	a.stop, a.cancel = context.WithCancel(context.Background())
 	handlers := map[string]adminRoute{
@@ -279,6 +292,11 @@ func New(cfg Config) *API {
 		"AdminGetSOSAPI":        a.getSOSAPI,
 		"AdminEnableSOSAPI":     a.enableSOSAPI,
 		"AdminDisableSOSAPI":    a.disableSOSAPI,
+		"AdminGetTier":          a.tierStatus,
+		"AdminSetTier":          a.tierSet,
+		"AdminTestTier":         a.tierTest,
+		"AdminTierMove":         a.tierMove,
+		"AdminListTierOrphans":  a.tierOrphans,
 	}
 	a.routes = map[string]map[string]*opRow{}
 	for _, op := range Ops() {
@@ -428,7 +446,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		rq.body = body
 	}
-	rq.target, rq.doc = targetDetail(r, rq.body), docDetail(rq.body)
+	rq.target, rq.doc = targetDetail(r, rq.body), docDetail(redactBody(row.Name, rq.body))
 	if row.Mutating {
 		// Identity and storage changes are recorded before they take
 		// effect: no intent entry, no change.
@@ -586,6 +604,8 @@ func (a *API) segments(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	for i, si := range infos {
 		state := "active"
 		switch {
+		case si.Remote:
+			state = "remote"
 		case si.Broken:
 			state = "broken"
 		case si.Sealed:
@@ -690,7 +710,7 @@ func (a *API) verify(ctx context.Context, w http.ResponseWriter, r *http.Request
 	a.log.Info("admin: verify started")
 	var rep *engine.VerifyReport
 	err := a.withEngine(func(eng *engine.Engine) (err error) {
-		rep, err = eng.Verify(ctx, func(d, t int64) {
+		rep, err = eng.VerifyWith(ctx, engine.VerifyOptions{Remote: r.URL.Query().Get("remote") == "true"}, func(d, t int64) {
 			latest.Store(&VerifyProgress{Done: d, Total: t})
 			select {
 			case signal <- struct{}{}:

@@ -58,14 +58,20 @@ func (a *API) clock(ctx context.Context, w http.ResponseWriter, r *http.Request)
 // conditions that do not stop reads or writes (the answer stays 200).
 func (a *API) ReadyWarnings() string {
 	var s engine.ClockStatus
+	var tw string
 	if err := a.withEngine(func(eng *engine.Engine) error {
 		s = eng.ClockStatus()
+		tw = eng.TierWarning()
 		return nil
 	}); err != nil {
 		return ""
 	}
+	out := ""
 	if w := clockWarning(s); w != "" {
-		return "warning: " + w + "\n"
+		out += "warning: " + w + "\n"
 	}
-	return ""
+	if tw != "" {
+		out += "warning: " + tw + "\n" // remote tier errors (retried; no local data at risk)
+	}
+	return out
 }

@@ -25,6 +25,8 @@
 //	…    /admin/v1/users…           users, access keys, user policies (iam.go)
 //	POST /admin/v1/lifecycle/run    LifecycleRun: a lifecycle pass now (lifecycle.go)
 //	     ?bucket=NAME               only that bucket (default: every bucket)
+//	…    /admin/v1/tier…            the remote tier: status, configure, test, move (tier.go)
+//	     POST verify?remote=true    also reads back every tiered segment
 //
 // Every route is one row of the operation table (Ops, the admin rows of
 // gate.Ops): method, route, operation name, IAM admin action, mutating,
@@ -40,7 +42,8 @@
 // row's admin action
 // "admin:<METHOD>/<route>" (e.g. "admin:GET/stats"; "admin:*" for all,
 // "admin:GET/*" for read-only administration). The request body is ignored,
-// except a policy document's, whose SHA-256 must be signed: every other
+// except a policy document's and a tier configuration's (PUT tier; its
+// secret key is redacted from the intent entry), whose SHA-256 must be signed: every other
 // parameter is in the (signed) query. Errors are {"error": "message",
 // "code": "Code"} with the status of adminErrorTable.
 //

@@ -34,7 +34,7 @@ type Op struct {
 
 // bodyOps are the operations whose request body is read before the
 // intent entry (a policy document).
-var bodyOps = map[string]bool{"AdminAttachUserPolicy": true}
+var bodyOps = map[string]bool{"AdminAttachUserPolicy": true, "AdminSetTier": true}
 
 // Ops returns the admin API's rows of the one operation table
 // (gate.Ops), one row per route, in documentation order, with the method

@@ -155,6 +155,8 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 		return deleteUpload(b, rec.Bucket, rec.Key, rec.UpSeq)
 	case recAuditAnchor:
 		return nil
+	case recSegmentTiered, recTierLock, recTierRemoved:
+		return applyTier(b, rec)
 	case recRelocate:
 		for _, m := range rec.Moves {
 			if err := applyMove(b, m); err != nil {

@@ -73,8 +73,8 @@ func (e *Engine) Compact(ctx context.Context, opts CompactOptions) (*CompactResu
 	}
 	var cands []cand
 	for _, si := range e.segs.Segments() {
-		if !si.Sealed {
-			continue
+		if !si.Sealed || si.Remote || e.isTiered(si.ID) {
+			continue // a tiered segment is never rewritten (tier.go)
 		}
 		g := si.Size - live[si.ID]
 		if g <= slackBytes {

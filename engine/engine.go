@@ -88,6 +88,10 @@ type Engine struct {
 	// recovered says what an operator-requested recovery did (Recover).
 	recovered *RecoverResult
 
+	// tier is the remote tier's state (tier.go); tierSeams are test hooks.
+	tier      tierState
+	tierSeams *tierSeams
+
 	closed atomic.Bool
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -220,6 +224,9 @@ func open(ctx context.Context, opts Options, mode openMode) (_ *Engine, err erro
 	if err := e.openIndex(ctx, mode, applied); err != nil {
 		return nil, err
 	}
+	if err := e.openTier(); err != nil {
+		return nil, fmt.Errorf("engine: open remote tier segments: %w", err)
+	}
 	// Everything the WAL now holds is durable: record it, so that a later
 	// open notices if the log loses any of it.
 	if last := uint64(e.wal.LastLSN()); last != e.walEnd {
@@ -242,6 +249,8 @@ func open(ctx context.Context, opts Options, mode openMode) (_ *Engine, err erro
 		e.wg.Add(1)
 		go e.checkpointLoop()
 	}
+	e.wg.Add(1)
+	go e.tierLoop()
 	return e, nil
 }
 

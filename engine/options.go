@@ -66,6 +66,10 @@ type Options struct {
 
 	// OnWALSync, if set, observes every WAL fsync (metrics).
 	OnWALSync func(d time.Duration, records int)
+
+	// Tier, if set, is the remote tier sealed segments move to (tier.go).
+	// It can also be attached later with SetTier.
+	Tier *TierOptions
 }
 
 // EnsureDefaults fills unset fields with their defaults.

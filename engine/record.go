@@ -130,6 +130,12 @@ const (
 	recAuditAnchor      recType = 15 // no mutation: records the durable audit head
 	recBucketConfig     recType = 16 // a bucket configuration document set or deleted
 	recObjectTags       recType = 17 // a version's tag set replaced (empty = deleted)
+
+	// Remote tier (tier.go). Numbered from 40 so that record kinds added
+	// by other work in 16..39 never collide.
+	recSegmentTiered recType = 40 // a sealed segment's remote copy is verified; the local file may go
+	recTierLock      recType = 41 // a tiered segment's remote retention or legal hold was extended
+	recTierRemoved   recType = 42 // a tiered segment's remote object was deleted
 )
 
 // changesBucket reports whether a record of type t changes a bucket's index
@@ -148,6 +154,14 @@ func (t recType) String() string {
 		"upload-abort", "relocate", "bucket-policy", "audit-anchor", "bucket-config", "object-tags"}
 	if int(t) < len(names) {
 		return names[t]
+	}
+	switch t {
+	case recSegmentTiered:
+		return "segment-tiered"
+	case recTierLock:
+		return "tier-lock"
+	case recTierRemoved:
+		return "tier-removed"
 	}
 	return fmt.Sprintf("rec(%d)", t)
 }
@@ -197,6 +211,9 @@ type record struct {
 	Discard []int // part numbers not used by Complete (informational)
 	// Relocation.
 	Moves []move
+	// Tier is the remote copy of a segment (recSegmentTiered, recTierLock,
+	// recTierRemoved).
+	Tier *tierInfo
 }
 
 // move relocates one extent of a version (Part == 0) or of a staged part.

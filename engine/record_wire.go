@@ -46,7 +46,8 @@ import (
 //
 // Format 1 JSON fields (omitted when zero unless marked "always"):
 //
-//	t   record type (recType, 1..17), always     ts  judged time, unix ns, always
+//	t   record type (recType, 1..17, 40..42)     ts  judged time, unix ns, always
+//	    (always)
 //	as  durable audit seq                        b   bucket
 //	bi  bucket info (wireBucketV1)               v   versioning "Enabled"/"Suspended"
 //	d   default retention (wireDefaultRetentionV1)
@@ -59,6 +60,7 @@ import (
 //	dp  part numbers discarded by Complete       mv  relocations (wireMoveV1)
 //	cfn bucket config name (recBucketConfig)     cfd bucket config document
 //	tg  object tag set (recObjectTags)
+//	ti  remote copy of a tiered segment (wireTierV1; record types 40-42)
 //
 // Times inside (retain-until, creation, part times) are RFC 3339 strings
 // with nanoseconds as encoding/json writes time.Time; the zero time is
@@ -102,6 +104,7 @@ type wireRecordV1 struct {
 	Config     string                  `json:"cfn,omitempty"`
 	ConfigDoc  string                  `json:"cfd,omitempty"`
 	Tags       map[string]string       `json:"tg,omitempty"`
+	Tier       *wireTierV1             `json:"ti,omitempty"`
 }
 
 // wireBucketV1 is a bucket configuration (record field bi, and the index
@@ -221,6 +224,38 @@ type wireMoveV1 struct {
 	New    []wireExtentV1 `json:"n"`
 }
 
+// wireTierV1 is the remote copy of a tiered segment (record field ti, and
+// the index value under a remote-segment key). Do not change.
+type wireTierV1 struct {
+	Seg       uint64    `json:"s"`
+	Key       string    `json:"k"`
+	VersionID string    `json:"vid,omitempty"`
+	Size      int64     `json:"z"`
+	DataEnd   int64     `json:"de"`
+	Blocks    int64     `json:"bl"`
+	RawBytes  int64     `json:"rb"`
+	BlockSize uint32    `json:"bs"`
+	CRC64NVME string    `json:"crc"`
+	Until     time.Time `json:"u"`
+	Hold      bool      `json:"h,omitempty"`
+}
+
+func tierToWire(t *tierInfo) *wireTierV1 {
+	if t == nil {
+		return nil
+	}
+	return &wireTierV1{Seg: t.Seg, Key: t.Key, VersionID: t.VersionID, Size: t.Size, DataEnd: t.DataEnd, Blocks: t.Blocks,
+		RawBytes: t.RawBytes, BlockSize: t.BlockSize, CRC64NVME: t.CRC64NVME, Until: t.Until, Hold: t.Hold}
+}
+
+func tierFromWire(w *wireTierV1) *tierInfo {
+	if w == nil {
+		return nil
+	}
+	return &tierInfo{Seg: w.Seg, Key: w.Key, VersionID: w.VersionID, Size: w.Size, DataEnd: w.DataEnd, Blocks: w.Blocks,
+		RawBytes: w.RawBytes, BlockSize: w.BlockSize, CRC64NVME: w.CRC64NVME, Until: w.Until, Hold: w.Hold}
+}
+
 // encodeRecord returns the WAL payload of r in the current format. It
 // refuses (ErrInvalidArgument) a record with a string that is not valid
 // UTF-8: encoding/json would replace the bad bytes with U+FFFD, so the
@@ -321,6 +356,8 @@ func encodeIndexValue(v any) ([]byte, error) {
 		w = uploadToWire(v)
 	case *part:
 		w = partToWire(v)
+	case *tierInfo:
+		w = tierToWire(v)
 	default:
 		return nil, fmt.Errorf("engine: no pinned index encoding for %T (add one in record_wire.go)", v)
 	}
@@ -358,6 +395,12 @@ func decodeIndexValue(key, raw []byte, v any) error {
 			return bad(err)
 		}
 		*v = *partFromWire(&w)
+	case *tierInfo:
+		var w wireTierV1
+		if err := decodeStrict(raw, &w); err != nil {
+			return bad(err)
+		}
+		*v = *tierFromWire(&w)
 	default:
 		return fmt.Errorf("engine: no pinned index encoding for %T (add one in record_wire.go)", v)
 	}
@@ -381,6 +424,7 @@ func recordToWire(r *record) *wireRecordV1 {
 				Old: extentToWire(m.Old), New: mapSlice(m.New, extentToWire)}
 		}),
 		Config: string(r.Config), ConfigDoc: r.ConfigDoc, Tags: r.Tags,
+		Tier: tierToWire(r.Tier),
 	}
 }
 
@@ -398,6 +442,7 @@ func recordFromWire(w *wireRecordV1) *record {
 				Old: extentFromWire(m.Old), New: mapSlice(m.New, extentFromWire)}
 		}),
 		Config: BucketConfig(w.Config), ConfigDoc: w.ConfigDoc, Tags: w.Tags,
+		Tier: tierFromWire(w.Tier),
 	}
 }
 

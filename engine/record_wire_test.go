@@ -136,7 +136,21 @@ func goldenRecords() []struct {
 				Extents: []segment.Extent{ext(7, 0, 3)}}}},
 		{"33-upload-create-tagged", &record{Type: recUploadCreate, Time: ts, Bucket: "photos", Key: "m2",
 			Upload: &upload{Seq: 61, Key: "m2", Initiated: ts, Opts: PutOptions{Tags: map[string]string{"b": "2"}}}}},
+		{"40-segment-tiered", &record{Type: recSegmentTiered, Time: ts, AuditSeq: 1240, Tier: gTier()}},
+		{"41-tier-lock", &record{Type: recTierLock, Time: ts, Tier: func() *tierInfo {
+			t := gTier()
+			t.Until, t.Hold = gLater, true
+			return t
+		}()}},
+		{"42-tier-removed", &record{Type: recTierRemoved, Time: ts, Tier: gTier()}},
 	}
+}
+
+// gTier is the tiered segment of the golden tier records.
+func gTier() *tierInfo {
+	return &tierInfo{Seg: 0x2a, Key: "wormstore/segments/000000000000002a.seg", VersionID: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nrjfkd",
+		Size: 268435496, DataEnd: 268435456, Blocks: 256, RawBytes: 300 << 20, BlockSize: 1 << 20,
+		CRC64NVME: "AAAAAAAAAAA=", Until: gUntil}
 }
 
 // goldenIndexValues are the index values stored in testdata/index/v1. The
@@ -172,6 +186,7 @@ func goldenIndexValues() []struct {
 			Configs: map[BucketConfig]string{ConfigLifecycle: recs["28-bucket-config-lifecycle"].ConfigDoc, ConfigTagging: `{"env":"prod"}`}}},
 		{"version-tagged", recs["32-put-tagged"].Version},
 		{"upload-tagged", recs["33-upload-create-tagged"].Upload},
+		{"tier-segment", recs["41-tier-lock"].Tier},
 	}
 }
 
@@ -398,7 +413,7 @@ func TestRecordWireCoversEveryField(t *testing.T) {
 	if diffs := diffFields("record", reflect.ValueOf(got).Elem(), reflect.ValueOf(&rec).Elem()); len(diffs) > 0 {
 		t.Fatalf("fields lost between record and wire:\n%s", strings.Join(diffs, "\n"))
 	}
-	for _, v := range []any{&version{}, &BucketInfo{}, &upload{}, &part{}} {
+	for _, v := range []any{&version{}, &BucketInfo{}, &upload{}, &part{}, &tierInfo{}} {
 		fillAll(reflect.ValueOf(v).Elem(), &n)
 		raw, err := encodeIndexValue(v)
 		require.NoError(t, err)

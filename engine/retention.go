@@ -36,7 +36,7 @@ func (e *Engine) PutObjectRetention(ctx context.Context, bucket, key, versionID 
 	} else {
 		ret.Until = ret.Until.UTC()
 	}
-	_, err = e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
+	_, err = e.commitLockChange(ctx, func(now time.Time, seq uint64) (*record, error) {
 		v, err := e.lockTarget(bucket, key, versionID)
 		if err != nil {
 			return nil, err
@@ -48,6 +48,9 @@ func (e *Engine) PutObjectRetention(ctx context.Context, bucket, key, versionID 
 		prev = v.Lock
 		next = v.Lock
 		next.Retention = ret
+		if err := e.tierLockCheckLocked(v, next); err != nil {
+			return nil, err // remote lock first (commitLockChange)
+		}
 		return &record{Type: recRetention, Bucket: bucket, Key: key, Seq: v.Seq, Retention: &ret, Bypass: used, Prev: &prev}, nil
 	})
 	return prev, next, err
@@ -73,12 +76,17 @@ func (e *Engine) GetObjectRetention(ctx context.Context, bucket, key, versionID 
 // Holds are independent of retention and need no bypass; who may set them is
 // the caller's policy decision.
 func (e *Engine) PutObjectLegalHold(ctx context.Context, bucket, key, versionID string, on bool) (prev LockState, err error) {
-	_, err = e.commit(ctx, func(now time.Time, seq uint64) (*record, error) {
+	_, err = e.commitLockChange(ctx, func(now time.Time, seq uint64) (*record, error) {
 		v, err := e.lockTarget(bucket, key, versionID)
 		if err != nil {
 			return nil, err
 		}
 		prev = v.Lock
+		next := v.Lock
+		next.LegalHold = on
+		if err := e.tierLockCheckLocked(v, next); err != nil {
+			return nil, err // remote lock first (commitLockChange)
+		}
 		hold := on
 		return &record{Type: recLegalHold, Bucket: bucket, Key: key, Seq: v.Seq, LegalHold: &hold, Prev: &prev}, nil
 	})

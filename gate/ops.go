@@ -182,6 +182,13 @@ func adminRows() []adminRow {
 		{post, "wal-archive/delete", "AdminDeleteWALArchive", true, true},
 		// Lifecycle: run a pass now (its removals are audited as lifecycle's).
 		{post, "lifecycle/run", "AdminRunLifecycle", true, true},
+		// Remote tier (adminapi/tier.go): configuring it and moving
+		// segments are on record; a test of the remote is audited.
+		{get, "tier", "AdminGetTier", false, false},
+		{put, "tier", "AdminSetTier", true, true},
+		{post, "tier/test", "AdminTestTier", false, true},
+		{post, "tier/move", "AdminTierMove", true, true},
+		{get, "tier/orphans", "AdminListTierOrphans", false, false},
 	}
 }
 

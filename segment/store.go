@@ -40,6 +40,9 @@ type Info struct {
 	// is neither active nor sealed on disk, receives no further writes, and
 	// is sealed (torn tail truncated) by the next Open.
 	Broken bool
+	// Remote reports a sealed segment read from a remote tier; it has no
+	// local file (see AttachRemote).
+	Remote bool
 }
 
 // segment is the in-memory state of one segment file.
@@ -89,6 +92,15 @@ type segment struct {
 	// deleting the file then leaves a marker keeping the id from reuse.
 	// Guarded by Store.mu.
 	newest bool
+
+	// remote, once set, serves the segment's bytes instead of its local
+	// file (remote.go). Guarded by mu.
+	remote RemoteSource
+	// stale is set by ReleaseLocal while readers still use the local file
+	// staleFile; it is deleted when the last one closes. Guarded by
+	// Store.mu.
+	stale     bool
+	staleFile vfs.File
 }
 
 func newSegment(id uint64, path string, blockSize uint32) *segment {
@@ -117,6 +129,7 @@ func (seg *segment) info() Info {
 		Blocks:   seg.blocks.Load(),
 		RawBytes: seg.raw.Load(),
 		Broken:   err != nil,
+		Remote:   seg.isRemote(),
 	}
 }
 
@@ -263,10 +276,15 @@ func (s *Store) release(seg *segment) {
 	s.mu.Lock()
 	seg.pins--
 	last := seg.pins == 0
-	removed, closed := seg.removed, s.closed.Load()
+	removed, closed, stale := seg.removed, s.closed.Load(), seg.stale
 	s.mu.Unlock()
 	if !last {
 		return
+	}
+	if stale && !closed {
+		if err := s.dropLocal(seg); err != nil {
+			s.log.Error("segment: deferred release of local file failed", "segment", seg.id, "err", err)
+		}
 	}
 	switch {
 	case removed:
@@ -275,6 +293,13 @@ func (s *Store) release(seg *segment) {
 		}
 	case closed:
 		seg.closeFiles()
+		s.mu.Lock()
+		f := seg.staleFile // a released local file: the engine's next open releases it again
+		seg.staleFile, seg.stale = nil, false
+		s.mu.Unlock()
+		if f != nil {
+			_ = f.Close()
+		}
 	}
 }
 
@@ -282,6 +307,9 @@ func (s *Store) release(seg *segment) {
 func (s *Store) readHandle(seg *segment) (vfs.File, error) {
 	seg.mu.Lock()
 	defer seg.mu.Unlock()
+	if seg.rf == nil && seg.remote != nil {
+		seg.rf = remoteFile{seg.remote}
+	}
 	if seg.rf == nil {
 		f, err := s.fs.Open(seg.path)
 		if err != nil {

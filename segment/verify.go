@@ -3,6 +3,8 @@ package segment
 import (
 	"errors"
 	"fmt"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // Verify re-reads every block frame of segment id, checking checksums and
@@ -24,6 +26,12 @@ func (s *Store) Verify(id uint64, fn func(off, storedLen, rawLen int64)) error {
 	if err != nil {
 		return err
 	}
+	return s.verifySegment(seg, f, fn)
+}
+
+// verifySegment is Verify of seg read through f.
+func (s *Store) verifySegment(seg *segment, f vfs.File, fn func(off, storedLen, rawLen int64)) error {
+	id := seg.id
 	sealed, _ := seg.state()
 	end := seg.size.Load()
 

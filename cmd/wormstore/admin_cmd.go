@@ -56,6 +56,8 @@ type adminCmd struct {
 	Lifecycle adminLifecycleCmd `cmd:"" help:"Run bucket lifecycle rules now."`
 	// Veeam SOSAPI per bucket (admin_cmd_sosapi.go).
 	SOSAPI adminSOSAPICmd `cmd:"" name:"sosapi" help:"Enable, disable or show the Veeam Smart Object Storage API files of a bucket."`
+	// The remote tier (tier.go).
+	Tier adminTierCmd `cmd:"" help:"Configure, test, show and move segments to the remote Object-Lock tier."`
 }
 
 type adminBucketCmd struct {
@@ -78,7 +80,9 @@ type adminCompactCmd struct {
 	MinGarbage float64   `help:"Rewrite only segments with at least this fraction (0..1) of garbage; 0 = any garbage." default:"0" env:"WORMSTORE_COMPACT_MIN_GARBAGE"`
 }
 
-type adminVerifyCmd struct{}
+type adminVerifyCmd struct {
+	Remote bool `help:"Also read back every segment held by the remote tier and check its remote lock (ranged GETs of everything tiered)."`
+}
 
 // adminClient signs and sends admin API requests.
 type adminClient struct {
@@ -408,7 +412,11 @@ func (cmd *adminVerifyCmd) Run(env *runEnv, a *adminCmd) error {
 	if err != nil {
 		return err
 	}
-	resp, err := c.do(env.ctx, http.MethodPost, "verify", nil)
+	var q url.Values
+	if cmd.Remote {
+		q = url.Values{"remote": {"true"}}
+	}
+	resp, err := c.do(env.ctx, http.MethodPost, "verify", q)
 	if err != nil {
 		return err
 	}

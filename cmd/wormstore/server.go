@@ -56,6 +56,11 @@ type serverCmd struct {
 	BodyIdleTimeout       time.Duration `help:"Longest wait for the next bytes of a request body: a stalled upload is answered 400 RequestTimeout and its connection closed, a slow but moving one is never cut; also bounds how long a refused request's unsent body holds its connection. 0 = none." default:"30s"`
 	MaxConnections        int           `help:"Most connections the S3 listener serves at once; more wait in the kernel's accept queue. 0 = no cap." default:"4096"`
 	ConsoleMaxConnections int           `help:"Most connections the web console listener, and separately the admin listener, serve at once. 0 = no cap." default:"256"`
+
+	// Remote tier (tier.go, docs/notes-tier.md).
+	Tier tierFlags `embed:""`
+	// SegmentSize is the unit the remote tier moves.
+	SegmentSize int64 `help:"Size in bytes at which a segment file is sealed (and becomes movable to the remote tier); at least 2 MiB." default:"268435456"`
 }
 
 func (c *serverCmd) logger(env *runEnv) *slog.Logger {
@@ -137,6 +142,9 @@ func (c *serverCmd) Run(env *runEnv) error {
 	if c.LifecycleInterval < 0 {
 		return fmt.Errorf("--lifecycle-interval must not be negative (0 disables the schedule)")
 	}
+	if err := c.validateTierFlags(); err != nil {
+		return err
+	}
 	user, secret, generated, err := c.credentials()
 	if err != nil {
 		return err
@@ -170,7 +178,7 @@ func (c *serverCmd) Run(env *runEnv) error {
 	m := newMetrics()
 	var ready atomic.Bool
 	creds := sigv4.StaticCredentials{user: secret}
-	api := adminapi.New(adminapi.Config{Region: c.Region, Root: creds, Logger: log})
+	api := adminapi.New(adminapi.Config{Region: c.Region, Root: creds, Logger: log, Tier: &tierControl{c: c, log: log}})
 	if c.AdminAddress != "" {
 		aln, err := net.Listen("tcp", c.AdminAddress)
 		if err != nil {
@@ -185,9 +193,13 @@ func (c *serverCmd) Run(env *runEnv) error {
 		}
 	}
 
+	tierOpts, err := c.openTier(env.ctx, log)
+	if err != nil {
+		return err
+	}
 	log.Info("opening data directory; recovering", "data", c.Data)
 	eng, err := engine.Open(env.ctx, engine.Options{FS: vfs.Default, Dir: c.Data, Logger: log, OnWALSync: m.observeWALSync,
-		CheckpointInterval: c.CheckpointInterval, Clock: env.clock})
+		CheckpointInterval: c.CheckpointInterval, Clock: env.clock, Tier: tierOpts, SegmentSize: c.SegmentSize})
 	if err != nil {
 		if errors.Is(err, engine.ErrFormatTooNew) {
 			return fmt.Errorf("%w (the data directory was written by a newer wormstore; run that version)", err)
@@ -245,6 +257,14 @@ func (c *serverCmd) Run(env *runEnv) error {
 		<-ldone
 	}()
 	api.AttachLifecycle(lw)
+	m.registerTier(eng)
+	if tierOpts != nil {
+		cctx, cancel := context.WithTimeout(env.ctx, 30*time.Second)
+		if err := eng.TierCheck(cctx); err != nil {
+			log.Error("remote tier: check of the tiered segments failed; reads of tiered data will fail until it is fixed", "err", err)
+		}
+		cancel()
+	}
 	api.AttachGate(door)
 	api.AttachIdentityStore(ids) // users allowed admin actions may now sign in
 	defer api.Detach()           // before eng.Close: ends admin operations first

@@ -60,6 +60,8 @@ type soakServer struct {
 	starts  int
 
 	ak, sk string // dev credentials
+	// args are appended to every start's command line.
+	args []string
 }
 
 func newSoakServer(t *testing.T, bin, data string) *soakServer {
@@ -99,8 +101,8 @@ func (s *soakServer) spawn() {
 	require.NoError(s.t, err)
 	s.starts++
 	fmt.Fprintf(logf, "===== start %d at %s on %s\n", s.starts, time.Now().Format(time.RFC3339Nano), s.addr)
-	cmd := exec.Command(s.bin, "server", "--dev", "--data", s.data, "--address", s.addr,
-		"--admin-address=", "--console-address=", "--shutdown-timeout", "20s")
+	cmd := exec.Command(s.bin, append([]string{"server", "--dev", "--data", s.data, "--address", s.addr,
+		"--admin-address=", "--console-address=", "--shutdown-timeout", "20s"}, s.args...)...)
 	// The developer's WORMSTORE_* settings (root credentials, log format)
 	// must not leak into the child.
 	for _, kv := range os.Environ() {

@@ -368,6 +368,9 @@ func table() []mapping {
 		{engine.ErrAuditFailed, ServiceUnavailable, false},
 		// Disk full next: the engine may wrap it in ErrFailed.
 		{syscall.ENOSPC, InsufficientStorage, false},
+		// The remote tier did not take a lock change (or serve tiered
+		// data) after retries: nothing changed locally; retry later.
+		{engine.ErrTierUnavailable, ServiceUnavailable, false},
 
 		{engine.ErrNoSuchBucket, NoSuchBucket, false},
 		{engine.ErrNoSuchKey, NoSuchKey, false},

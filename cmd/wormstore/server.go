@@ -52,6 +52,9 @@ type serverCmd struct {
 	BodyIdleTimeout       time.Duration `help:"Longest wait for the next bytes of a request body: a stalled upload is answered 400 RequestTimeout and its connection closed, a slow but moving one is never cut; also bounds how long a refused request's unsent body holds its connection. 0 = none." default:"30s"`
 	MaxConnections        int           `help:"Most connections the S3 listener serves at once; more wait in the kernel's accept queue. 0 = no cap." default:"4096"`
 	ConsoleMaxConnections int           `help:"Most connections the web console listener, and separately the admin listener, serve at once. 0 = no cap." default:"256"`
+
+	// Profiling (docs/notes-perf.md).
+	PprofAddress string `name:"pprof-address" help:"Serve net/http/pprof (CPU, heap, goroutine, block and mutex profiles) on this address, unauthenticated: keep it on loopback. Enables block and mutex profiling (a few %% CPU). Empty (default) disables." env:"WORMSTORE_PPROF_ADDRESS"`
 }
 
 func (c *serverCmd) logger(env *runEnv) *slog.Logger {
@@ -156,6 +159,14 @@ func (c *serverCmd) Run(env *runEnv) error {
 			return fmt.Errorf("listen on %s: %w (choose another port with --console-address, or \"\" to disable)", c.ConsoleAddress, err)
 		}
 		defer cln.Close()
+	}
+
+	if c.PprofAddress != "" {
+		stop, err := servePprof(c.PprofAddress, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 
 	// The admin listener comes up before recovery so orchestrators see

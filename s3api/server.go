@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,7 @@ type Server struct {
 	// principals is nil when everyone is root.
 	principals PrincipalStore
 	gate       *gate.Gate
+	md5        *md5Source
 }
 
 // New returns a Server for cfg.
@@ -119,7 +121,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.Gate = g
 	}
 	domain := strings.ToLower(strings.Trim(cfg.VirtualHostDomain, "."))
-	return &Server{
+	sums := &md5Source{}
+	srv := &Server{
 		eng:    cfg.Engine,
 		region: cfg.Region,
 		domain: domain,
@@ -130,12 +133,18 @@ func New(cfg Config) (*Server, error) {
 			Region: cfg.Region,
 			Creds:  cfg.Credentials,
 			Clock:  cfg.Clock,
+			NewMD5: sums.newMD5,
 		},
 		routes:     routeTable(),
 		principals: cfg.Principals,
 		gate:       cfg.Gate,
 		observe:    cfg.Observe,
-	}, nil
+		md5:        sums,
+	}
+	// The SIMD MD5 server's goroutines stop once the Server is garbage
+	// (every request, and so every digest, is then finished).
+	runtime.AddCleanup(srv, (*md5Source).close, sums)
+	return srv, nil
 }
 
 // request is the state of one S3 request as it passes through the
@@ -233,6 +242,7 @@ func newRequestID() string {
 // cannot be, the answer is 503 ServiceUnavailable instead.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	defer s.md5.track(r)()
 	rw := &responseWriter{ResponseWriter: w}
 	id := newRequestID()
 	h := w.Header()

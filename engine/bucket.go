@@ -224,15 +224,21 @@ func (e *Engine) nullVersion(bucket, key string) (*version, error) {
 // resolve finds a version by id ("" = latest) and reports whether it is
 // the latest.
 func (e *Engine) resolve(bucket, key, versionID string) (v *version, isLatest bool, err error) {
-	latest, err := e.latest(bucket, key)
-	if err != nil {
-		return nil, false, err
-	}
 	if versionID == "" {
+		latest, err := e.latest(bucket, key)
+		if err != nil {
+			return nil, false, err
+		}
 		if latest == nil {
 			return nil, false, fmt.Errorf("%w: %s/%s", ErrNoSuchKey, bucket, key)
 		}
 		return latest, true, nil
+	}
+	// A specific version: which one is the latest needs only its key, not
+	// its decoded value.
+	latestSeq, hasLatest, err := e.latestSeq(bucket, key)
+	if err != nil {
+		return nil, false, err
 	}
 	if versionID == NullVersionID {
 		v, err = e.nullVersion(bucket, key)
@@ -254,7 +260,26 @@ func (e *Engine) resolve(bucket, key, versionID string) (v *version, isLatest bo
 	if v == nil {
 		return nil, false, fmt.Errorf("%w: %s/%s version %s", ErrNoSuchVersion, bucket, key, versionID)
 	}
-	return v, latest != nil && latest.Seq == v.Seq, nil
+	return v, hasLatest && latestSeq == v.Seq, nil
+}
+
+// latestSeq returns the sequence number of the key's newest version (or
+// delete marker) from its index key alone; ok is false if it has none.
+func (e *Engine) latestSeq(bucket, key string) (seq uint64, ok bool, err error) {
+	p := objectPrefix(tagVersion, bucket, key)
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return 0, false, err
+	}
+	defer it.Close()
+	if !it.First() {
+		return 0, false, it.Error()
+	}
+	k := it.Key()
+	if len(k) != len(p)+8 {
+		return 0, false, fmt.Errorf("%w: version key of %s/%s has %d bytes after its prefix", ErrCorrupt, bucket, key, len(k)-len(p))
+	}
+	return ^binary.BigEndian.Uint64(k[len(p):]), true, nil
 }
 
 func jsonValue(it *pebble.Iterator, v any) error {

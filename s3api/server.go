@@ -21,6 +21,7 @@ import (
 
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/gate"
+	"github.com/wormstore/wormstore/internal/md5x"
 	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api/s3err"
 	"github.com/wormstore/wormstore/s3api/s3xml"
@@ -87,7 +88,7 @@ type Server struct {
 	// principals is nil when everyone is root.
 	principals PrincipalStore
 	gate       *gate.Gate
-	md5        *md5Source
+	md5        *md5x.Source
 }
 
 // New returns a Server for cfg.
@@ -121,7 +122,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Gate = g
 	}
 	domain := strings.ToLower(strings.Trim(cfg.VirtualHostDomain, "."))
-	sums := &md5Source{}
+	sums := &md5x.Source{}
 	srv := &Server{
 		eng:    cfg.Engine,
 		region: cfg.Region,
@@ -133,7 +134,7 @@ func New(cfg Config) (*Server, error) {
 			Region: cfg.Region,
 			Creds:  cfg.Credentials,
 			Clock:  cfg.Clock,
-			NewMD5: sums.newMD5,
+			NewMD5: sums.New,
 		},
 		routes:     routeTable(),
 		principals: cfg.Principals,
@@ -143,7 +144,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	// The SIMD MD5 server's goroutines stop once the Server is garbage
 	// (every request, and so every digest, is then finished).
-	runtime.AddCleanup(srv, (*md5Source).close, sums)
+	runtime.AddCleanup(srv, (*md5x.Source).Close, sums)
 	return srv, nil
 }
 
@@ -242,7 +243,9 @@ func newRequestID() string {
 // cannot be, the answer is 503 ServiceUnavailable instead.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	defer s.md5.track(r)()
+	if r.Method == http.MethodPut || r.Method == http.MethodPost {
+		defer s.md5.Begin()()
+	}
 	rw := &responseWriter{ResponseWriter: w}
 	id := newRequestID()
 	h := w.Header()

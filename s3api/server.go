@@ -21,8 +21,8 @@ import (
 
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/gate"
-	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/internal/md5x"
+	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api/s3err"
 	"github.com/wormstore/wormstore/s3api/s3xml"
 	"github.com/wormstore/wormstore/s3api/sigv4"

@@ -14,7 +14,6 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
-	"github.com/wormstore/wormstore/internal/md5x"
 	"github.com/wormstore/wormstore/segment"
 	"github.com/wormstore/wormstore/wal"
 )
@@ -82,10 +81,6 @@ type Engine struct {
 	pending   []segment.Extent // guarded by pendingMu
 
 	bufs sync.Pool // *[]byte of copyBufSize, for writeData
-
-	// md5 hands out writeData's MD5 digests (SIMD lanes when several
-	// puts overlap); closed by closeParts.
-	md5 md5x.Source
 
 	// walEnd is the LSN the WAL_END file records as durable (see
 	// recover.go); guarded by mu after open.
@@ -626,7 +621,6 @@ func (e *Engine) Close() error {
 
 func (e *Engine) closeParts() error {
 	var errs []error
-	e.md5.Close()
 	if e.db != nil {
 		errs = append(errs, e.db.Close())
 		e.db = nil

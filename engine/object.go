@@ -2,14 +2,13 @@ package engine
 
 import (
 	"context"
+	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	gohash "hash"
 	"io"
 	"time"
 
-	"github.com/wormstore/wormstore/internal/md5x"
 	"github.com/wormstore/wormstore/segment"
 )
 
@@ -133,12 +132,7 @@ func (e *Engine) writeData(ctx context.Context, r io.Reader, declared int64, has
 	bufp := e.bufs.Get().(*[]byte)
 	defer e.bufs.Put(bufp)
 	buf := *bufp
-	var h gohash.Hash
-	if hash {
-		defer e.md5.Begin()()
-		h = e.md5.New()
-		defer md5x.Done(h)
-	}
+	h := md5.New()
 	var work chan []byte
 	var ack chan struct{}
 	defer func() {

@@ -21,7 +21,6 @@ import (
 
 	"github.com/wormstore/wormstore/engine"
 	"github.com/wormstore/wormstore/gate"
-	"github.com/wormstore/wormstore/internal/md5x"
 	"github.com/wormstore/wormstore/identity"
 	"github.com/wormstore/wormstore/s3api/s3err"
 	"github.com/wormstore/wormstore/s3api/s3xml"
@@ -88,7 +87,7 @@ type Server struct {
 	// principals is nil when everyone is root.
 	principals PrincipalStore
 	gate       *gate.Gate
-	md5        *md5x.Source
+	md5        *md5Source
 }
 
 // New returns a Server for cfg.
@@ -122,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Gate = g
 	}
 	domain := strings.ToLower(strings.Trim(cfg.VirtualHostDomain, "."))
-	sums := &md5x.Source{}
+	sums := &md5Source{}
 	srv := &Server{
 		eng:    cfg.Engine,
 		region: cfg.Region,
@@ -134,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 			Region: cfg.Region,
 			Creds:  cfg.Credentials,
 			Clock:  cfg.Clock,
-			NewMD5: sums.New,
+			NewMD5: sums.newMD5,
 		},
 		routes:     routeTable(),
 		principals: cfg.Principals,
@@ -144,7 +143,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	// The SIMD MD5 server's goroutines stop once the Server is garbage
 	// (every request, and so every digest, is then finished).
-	runtime.AddCleanup(srv, (*md5x.Source).Close, sums)
+	runtime.AddCleanup(srv, (*md5Source).close, sums)
 	return srv, nil
 }
 
@@ -243,9 +242,7 @@ func newRequestID() string {
 // cannot be, the answer is 503 ServiceUnavailable instead.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	if r.Method == http.MethodPut || r.Method == http.MethodPost {
-		defer s.md5.Begin()()
-	}
+	defer s.md5.track(r)()
 	rw := &responseWriter{ResponseWriter: w}
 	id := newRequestID()
 	h := w.Header()

@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -87,7 +86,6 @@ type Server struct {
 	// principals is nil when everyone is root.
 	principals PrincipalStore
 	gate       *gate.Gate
-	md5        *md5Source
 }
 
 // New returns a Server for cfg.
@@ -121,8 +119,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Gate = g
 	}
 	domain := strings.ToLower(strings.Trim(cfg.VirtualHostDomain, "."))
-	sums := &md5Source{}
-	srv := &Server{
+	return &Server{
 		eng:    cfg.Engine,
 		region: cfg.Region,
 		domain: domain,
@@ -133,18 +130,12 @@ func New(cfg Config) (*Server, error) {
 			Region: cfg.Region,
 			Creds:  cfg.Credentials,
 			Clock:  cfg.Clock,
-			NewMD5: sums.newMD5,
 		},
 		routes:     routeTable(),
 		principals: cfg.Principals,
 		gate:       cfg.Gate,
 		observe:    cfg.Observe,
-		md5:        sums,
-	}
-	// The SIMD MD5 server's goroutines stop once the Server is garbage
-	// (every request, and so every digest, is then finished).
-	runtime.AddCleanup(srv, (*md5Source).close, sums)
-	return srv, nil
+	}, nil
 }
 
 // request is the state of one S3 request as it passes through the
@@ -242,7 +233,6 @@ func newRequestID() string {
 // cannot be, the answer is 503 ServiceUnavailable instead.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	defer s.md5.track(r)()
 	rw := &responseWriter{ResponseWriter: w}
 	id := newRequestID()
 	h := w.Header()

@@ -10,9 +10,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"net/http"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/minio/crc64nvme"
 )
@@ -220,20 +218,11 @@ type Checksums struct {
 	n          int64
 	trailer    string // trailer value, when received
 	gotTrailer bool
-	closeMD5   *onceCloser // md5 needs closing (Verifier.NewMD5); nil otherwise
 }
 
 // NewChecksums returns a Checksums for req. It panics if req names an
 // unknown algorithm (ParseChecksumHeaders never does).
-func NewChecksums(req ChecksumRequest) *Checksums { return newChecksums(req, nil) }
-
-// NewChecksumsWith is NewChecksums with the MD5 digest from newMD5 (nil:
-// crypto/md5); see Verifier.NewMD5.
-func NewChecksumsWith(req ChecksumRequest, newMD5 func() hash.Hash) *Checksums {
-	return newChecksums(req, newMD5)
-}
-
-func newChecksums(req ChecksumRequest, newMD5 func() hash.Hash) *Checksums {
+func NewChecksums(req ChecksumRequest) *Checksums {
 	alg := req.Algorithm
 	if alg == "" {
 		alg = req.Default
@@ -241,27 +230,8 @@ func newChecksums(req ChecksumRequest, newMD5 func() hash.Hash) *Checksums {
 	if alg == "" {
 		alg = CRC64NVME
 	}
-	c := &Checksums{req: req, alg: alg, sum: alg.New()}
-	if newMD5 == nil {
-		c.md5 = md5.New()
-		return c
-	}
-	c.md5 = newMD5()
-	if cl, ok := c.md5.(interface{ Close() }); ok {
-		c.closeMD5 = &onceCloser{c: cl}
-		runtime.AddCleanup(c, (*onceCloser).close, c.closeMD5)
-	}
-	return c
+	return &Checksums{req: req, alg: alg, md5: md5.New(), sum: alg.New()}
 }
-
-// onceCloser closes a digest once, from Verify or from the cleanup of an
-// abandoned Checksums.
-type onceCloser struct {
-	once sync.Once
-	c    interface{ Close() }
-}
-
-func (o *onceCloser) close() { o.once.Do(o.c.Close) }
 
 // Write adds p to the digests. It never fails.
 func (c *Checksums) Write(p []byte) (int, error) {
@@ -309,10 +279,6 @@ func (c *Checksums) Verify() (Result, error) {
 	var res Result
 	res.Size = c.n
 	c.md5.Sum(res.MD5[:0])
-	if c.closeMD5 != nil {
-		c.closeMD5.close()
-		c.md5 = nil
-	}
 	got := c.sum.Sum(nil)
 	res.Checksum = Checksum{Algorithm: c.alg, Value: base64.StdEncoding.EncodeToString(got)}
 	if c.req.ContentMD5 != nil && !bytes.Equal(c.req.ContentMD5, res.MD5[:]) {

@@ -64,7 +64,7 @@ func (rq *Request) BodyWithDefault(body io.Reader, def Algorithm) (*Reader, erro
 	if body == nil {
 		body = http.NoBody
 	}
-	r := &Reader{rq: rq, sums: newChecksums(cr, rq.newMD5)}
+	r := &Reader{rq: rq, sums: NewChecksums(cr)}
 	switch rq.PayloadMode {
 	case Unsigned:
 		r.src = body

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -50,12 +49,6 @@ type Verifier struct {
 	// MaxSkew is the accepted difference between request time and Clock.
 	// Default DefaultMaxSkew (15 minutes).
 	MaxSkew time.Duration
-	// NewMD5, if set, returns the MD5 digest a body Reader of a verified
-	// request computes (the ETag), e.g. a lane of a multi-buffer SIMD
-	// hasher shared by concurrent uploads. Default crypto/md5. A digest
-	// with a Close() method is closed once its sum is taken, or when its
-	// Reader is garbage collected unfinished.
-	NewMD5 func() hash.Hash
 
 	keys keyCache
 }
@@ -137,11 +130,10 @@ type Request struct {
 	checksums   ChecksumRequest
 	checksumErr error
 
-	newMD5     func() hash.Hash // Verifier.NewMD5
-	signingKey []byte           // derived key for the scope; shared, read-only
-	seed       []byte           // request signature, the first "previous signature"
-	amzDate    string           // ISO 8601 basic request time, as signed
-	scope      string           // date/region/service/aws4_request
+	signingKey []byte // derived key for the scope; shared, read-only
+	seed       []byte // request signature, the first "previous signature"
+	amzDate    string // ISO 8601 basic request time, as signed
+	scope      string // date/region/service/aws4_request
 }
 
 func (rq *Request) setChecksumHeaders(h http.Header) {
@@ -271,7 +263,6 @@ func (v *Verifier) verifyHeader(r *http.Request, authz string) (*Request, error)
 		SignedHeaders:        a.SignedHeaders,
 		ContentSHA256:        hash,
 		DecodedContentLength: -1,
-		newMD5:               v.NewMD5,
 	}
 	if mode.Streaming() {
 		dl := r.Header.Get("X-Amz-Decoded-Content-Length")
@@ -387,7 +378,6 @@ func (v *Verifier) verifyPresigned(r *http.Request, q url.Values) (*Request, err
 		SignedHeaders:        a.SignedHeaders,
 		ContentSHA256:        hash,
 		DecodedContentLength: -1,
-		newMD5:               v.NewMD5,
 	}
 	if err := v.checkSignature(rq, r, a, amzDate, payload, true); err != nil {
 		return nil, err

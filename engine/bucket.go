@@ -189,11 +189,25 @@ func (e *Engine) latest(bucket, key string) (*version, error) {
 	if !it.First() {
 		return nil, it.Error()
 	}
-	var v version
-	if err := jsonValue(it, &v); err != nil {
+	raw, err := it.ValueAndErr()
+	if err != nil {
 		return nil, err
 	}
-	return &v, nil
+	return e.vcache.decode(it.Key(), raw)
+}
+
+// getVersion reads the version stored under key (versionKey) through the
+// decoded-value cache; v is nil if there is none.
+func (e *Engine) getVersion(key []byte) (*version, error) {
+	raw, c, err := e.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return e.vcache.decode(key, raw)
 }
 
 func (e *Engine) nullVersion(bucket, key string) (*version, error) {
@@ -210,15 +224,14 @@ func (e *Engine) nullVersion(bucket, key string) (*version, error) {
 	}
 	seq := binary.BigEndian.Uint64(raw)
 	c.Close()
-	var v version
-	found, err := getJSON(e.db, versionKey(bucket, key, seq), &v)
+	v, err := e.getVersion(versionKey(bucket, key, seq))
 	if err != nil {
 		return nil, err
 	}
-	if !found {
+	if v == nil {
 		return nil, fmt.Errorf("%w: null pointer of %s/%s names a missing version", ErrCorrupt, bucket, key)
 	}
-	return &v, nil
+	return v, nil
 }
 
 // resolve finds a version by id ("" = latest) and reports whether it is
@@ -247,12 +260,7 @@ func (e *Engine) resolve(bucket, key, versionID string) (v *version, isLatest bo
 		if perr != nil {
 			return nil, false, perr
 		}
-		var found bool
-		v = new(version)
-		found, err = getJSON(e.db, versionKey(bucket, key, seq), v)
-		if !found {
-			v = nil
-		}
+		v, err = e.getVersion(versionKey(bucket, key, seq))
 	}
 	if err != nil {
 		return nil, false, err

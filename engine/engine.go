@@ -82,6 +82,9 @@ type Engine struct {
 
 	bufs sync.Pool // *[]byte of copyBufSize, for writeData
 
+	// vcache holds decoded version values for the read paths (vcache.go).
+	vcache versionCache
+
 	// walEnd is the LSN the WAL_END file records as durable (see
 	// recover.go); guarded by mu after open.
 	walEnd uint64

@@ -153,6 +153,11 @@ type Config struct {
 	// Embedded marks the report as measured against an in-process server
 	// sharing this machine's CPUs (informational).
 	Embedded bool
+	// OnMeasure, if set, is called once in its own goroutine when the
+	// measured window begins (after the warm-up), with the window's
+	// length; Compare uses it to take server profiles of exactly the
+	// window.
+	OnMeasure func(window time.Duration)
 }
 
 // EnsureDefaults fills in the zero fields of c.
@@ -626,6 +631,10 @@ func (r *runner) runMain(ctx context.Context) {
 	r.mainStart = r.now()
 	r.winFrom = r.mainStart + r.cfg.Warmup
 	deadline := r.winFrom + r.cfg.Duration
+	if r.cfg.OnMeasure != nil {
+		t := time.AfterFunc(r.cfg.Warmup, func() { r.cfg.OnMeasure(r.cfg.Duration) })
+		defer t.Stop()
+	}
 	stop := r.status(r.liveLine)
 	var wg sync.WaitGroup
 	for _, w := range r.workers {

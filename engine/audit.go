@@ -225,8 +225,7 @@ func (e *Engine) recordVersionID(rec *record) string {
 	}
 	switch rec.Type {
 	case recRemove, recRetention, recLegalHold, recObjectTags:
-		var v version
-		if found, err := getJSON(e.db, versionKey(rec.Bucket, rec.Key, rec.Seq), &v); err == nil && found {
+		if v, err := e.getVersion(versionKey(rec.Bucket, rec.Key, rec.Seq)); err == nil && v != nil {
 			return v.id()
 		}
 		return versionID(rec.Seq)

@@ -250,11 +250,25 @@ func (e *Engine) latest(bucket, key string) (*version, error) {
 	if !it.First() {
 		return nil, it.Error()
 	}
-	var v version
-	if err := jsonValue(it, &v); err != nil {
+	raw, err := it.ValueAndErr()
+	if err != nil {
 		return nil, err
 	}
-	return &v, nil
+	return e.vcache.decode(it.Key(), raw)
+}
+
+// getVersion reads the version stored under key (versionKey) through the
+// decoded-value cache; v is nil if there is none.
+func (e *Engine) getVersion(key []byte) (*version, error) {
+	raw, c, err := e.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return e.vcache.decode(key, raw)
 }
 
 func (e *Engine) nullVersion(bucket, key string) (*version, error) {
@@ -271,29 +285,34 @@ func (e *Engine) nullVersion(bucket, key string) (*version, error) {
 	}
 	seq := binary.BigEndian.Uint64(raw)
 	c.Close()
-	var v version
-	found, err := getJSON(e.db, versionKey(bucket, key, seq), &v)
+	v, err := e.getVersion(versionKey(bucket, key, seq))
 	if err != nil {
 		return nil, err
 	}
-	if !found {
+	if v == nil {
 		return nil, fmt.Errorf("%w: null pointer of %s/%s names a missing version", ErrCorrupt, bucket, key)
 	}
-	return &v, nil
+	return v, nil
 }
 
 // resolve finds a version by id ("" = latest) and reports whether it is
 // the latest.
 func (e *Engine) resolve(bucket, key, versionID string) (v *version, isLatest bool, err error) {
-	latest, err := e.latest(bucket, key)
-	if err != nil {
-		return nil, false, err
-	}
 	if versionID == "" {
+		latest, err := e.latest(bucket, key)
+		if err != nil {
+			return nil, false, err
+		}
 		if latest == nil {
 			return nil, false, fmt.Errorf("%w: %s/%s", ErrNoSuchKey, bucket, key)
 		}
 		return latest, true, nil
+	}
+	// A specific version: which one is the latest needs only its key, not
+	// its decoded value.
+	latestSeq, hasLatest, err := e.latestSeq(bucket, key)
+	if err != nil {
+		return nil, false, err
 	}
 	if versionID == NullVersionID {
 		v, err = e.nullVersion(bucket, key)
@@ -302,12 +321,7 @@ func (e *Engine) resolve(bucket, key, versionID string) (v *version, isLatest bo
 		if perr != nil {
 			return nil, false, perr
 		}
-		var found bool
-		v = new(version)
-		found, err = getJSON(e.db, versionKey(bucket, key, seq), v)
-		if !found {
-			v = nil
-		}
+		v, err = e.getVersion(versionKey(bucket, key, seq))
 	}
 	if err != nil {
 		return nil, false, err
@@ -315,7 +329,26 @@ func (e *Engine) resolve(bucket, key, versionID string) (v *version, isLatest bo
 	if v == nil {
 		return nil, false, fmt.Errorf("%w: %s/%s version %s", ErrNoSuchVersion, bucket, key, versionID)
 	}
-	return v, latest != nil && latest.Seq == v.Seq, nil
+	return v, hasLatest && latestSeq == v.Seq, nil
+}
+
+// latestSeq returns the sequence number of the key's newest version (or
+// delete marker) from its index key alone; ok is false if it has none.
+func (e *Engine) latestSeq(bucket, key string) (seq uint64, ok bool, err error) {
+	p := objectPrefix(tagVersion, bucket, key)
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return 0, false, err
+	}
+	defer it.Close()
+	if !it.First() {
+		return 0, false, it.Error()
+	}
+	k := it.Key()
+	if len(k) != len(p)+8 {
+		return 0, false, fmt.Errorf("%w: version key of %s/%s has %d bytes after its prefix", ErrCorrupt, bucket, key, len(k)-len(p))
+	}
+	return ^binary.BigEndian.Uint64(k[len(p):]), true, nil
 }
 
 func jsonValue(it *pebble.Iterator, v any) error {

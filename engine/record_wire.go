@@ -262,8 +262,8 @@ func tierFromWire(w *wireTierV1) *tierInfo {
 // record would replay to a different key or value than the one applied.
 func encodeRecord(r *record) ([]byte, error) {
 	w := recordToWire(r)
-	if path := invalidUTF8(reflect.ValueOf(w), "record"); path != "" {
-		return nil, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidArgument, path)
+	if v := reflect.ValueOf(w); !validUTF8(v) {
+		return nil, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidArgument, invalidUTF8(v, "record"))
 	}
 	b, err := json.Marshal(w)
 	if err != nil {
@@ -288,6 +288,41 @@ func decodeRecord(p []byte) (*record, error) {
 		return nil, fmt.Errorf("%w: wal record format byte 0", ErrCorrupt)
 	}
 	return nil, fmt.Errorf("%w: wal record format %d, this binary understands up to %d; upgrade wormstore", ErrFormatTooNew, p[0], recordFormat)
+}
+
+// validUTF8 reports whether every string (and map key) under v is valid
+// UTF-8. It is invalidUTF8 without building paths (the hot path: every
+// record); invalidUTF8 names the culprit once one is found.
+func validUTF8(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		return utf8.ValidString(v.String())
+	case reflect.Pointer:
+		return v.IsNil() || validUTF8(v.Elem())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if !validUTF8(v.Field(i)) {
+				return false
+			}
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return true // []byte is base64 in JSON
+		}
+		for i := range v.Len() {
+			if !validUTF8(v.Index(i)) {
+				return false
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if !validUTF8(it.Key()) || !validUTF8(it.Value()) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // invalidUTF8 returns the path of the first string (or map key) under v

@@ -143,6 +143,12 @@ type Store struct {
 	dec  *zstd.Decoder // DecodeAll is safe for concurrent use
 	bufs sync.Pool     // *[]byte of len frameBufSize
 
+	// zMisses counts consecutive compression attempts, across writers,
+	// that did not pay; zProbes numbers the first blocks tried while it is
+	// at least storeSkipAfterMisses (see Writer.flush).
+	zMisses atomic.Int64
+	zProbes atomic.Uint64
+
 	// frameBufSize fits a frame of BlockSize raw bytes, compressed or not.
 	frameBufSize int
 

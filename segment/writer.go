@@ -30,6 +30,12 @@ type Writer struct {
 const (
 	skipAfterMisses = 2
 	probeEvery      = 8
+	// storeSkipAfterMisses: after this many consecutive failed attempts
+	// in the whole store, a writer's first block (all of a small object)
+	// is only tried every probeEvery-th time, so a stream of small
+	// incompressible objects (encrypted or compressed backups) does not
+	// pay zstd on every put. One block that compresses resets it.
+	storeSkipAfterMisses = 16
 )
 
 // Write buffers p, appending a frame each time BlockSize bytes are pending.
@@ -65,13 +71,18 @@ func (w *Writer) Write(p []byte) (int, error) {
 func (w *Writer) flush() error {
 	zb := w.s.getBuf()
 	try := w.misses < skipAfterMisses || w.blocks%probeEvery == 0
+	if try && w.blocks == 0 && w.s.zMisses.Load() >= storeSkipAfterMisses {
+		try = w.s.zProbes.Add(1)%probeEvery == 0
+	}
 	w.blocks++
 	frame := w.s.buildFrame((*w.buf)[:frameHeaderSize+w.n], *zb, try)
 	if try {
 		if frame[0]&flagZstd != 0 {
 			w.misses = 0
+			w.s.zMisses.Store(0)
 		} else {
 			w.misses++
+			w.s.zMisses.Add(1)
 		}
 	}
 	raw := w.n

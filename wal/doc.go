@@ -45,10 +45,14 @@
 // # Writing
 //
 // Append encodes a record into an in-memory buffer. Sync makes records
-// durable: the first caller that finds no flush in progress becomes the
-// leader, takes the whole buffer, writes it and syncs it with one
-// fdatasync, while other callers wait and new Appends fill a fresh
-// buffer. A file exceeds SegmentSize by at most one batch. When the current
+// durable: the first caller that finds no batch being prepared becomes the
+// leader, takes the whole buffer, runs Options.BeforeSync (the engine
+// fsyncs the data and audit entries the records point at), waits until the
+// previous batch's write has ended, then writes the batch and syncs it with
+// one fdatasync, while other callers wait and new Appends fill a fresh
+// buffer. So one batch's BeforeSync overlaps the previous batch's write and
+// fdatasync (a two-stage pipeline); batches are written in LSN order, and
+// a batch prepared behind a failed one is not written. A file exceeds SegmentSize by at most one batch. When the current
 // file has reached SegmentSize, the next batch starts a new file (the old
 // one was fully synced by the batch that filled it): create, write header
 // and batch, fsync the file, fsync the directory, and only then report the

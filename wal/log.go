@@ -32,10 +32,14 @@ type fileInfo struct {
 // Log is a write-ahead log. All methods are safe for concurrent use.
 //
 // Records are appended to an in-memory tail by Append and made durable by
-// Sync, which implements group commit: the first caller that finds no flush
-// in progress becomes the leader, takes every record appended so far, and
-// writes and fsyncs them without holding the append lock; callers arriving
-// meanwhile wait and form the next batch.
+// Sync, which implements group commit in a two-stage pipeline: a caller
+// that finds no batch being prepared becomes the leader of the next batch,
+// takes every record appended so far and runs Options.BeforeSync (the
+// engine's data and audit fsyncs) while the previous batch may still be
+// being written and fsynced; then, once that write is done, it writes and
+// fsyncs its own batch. Both stages run without the append lock; batches
+// are written in LSN order; callers arriving meanwhile wait and form the
+// next batch.
 type Log struct {
 	opts Options
 	lock io.Closer // lock file; released by Close
@@ -57,9 +61,16 @@ type Log struct {
 		pendingRecords int
 		// spare is an empty buffer to swap in for pending. Guarded by mu.
 		spare []byte
-		// flushing is set while a leader writes and syncs a batch; the
+		// preparing is set while a leader has taken a batch (LSNs up to
+		// taken) and runs BeforeSync or waits for the previous batch's
+		// write; at most one batch is being prepared. Guarded by mu.
+		preparing bool
+		// writing is set while a leader writes and syncs a batch; the
 		// leader owns cur and curSize. Guarded by mu.
-		flushing bool
+		writing bool
+		// taken is the last LSN taken out of pending by a leader (durable,
+		// being written, or being prepared). Guarded by mu.
+		taken LSN
 		// closed is set by Close. Guarded by mu.
 		closed bool
 		// err is the sticky write/fsync failure. Guarded by mu.
@@ -77,8 +88,8 @@ type Log struct {
 	digest xxhash.Digest
 
 	// cur is the file being appended to, nil until the first flush after
-	// Open. cur and curSize are owned by the flush leader (the goroutine
-	// that set mu.flushing) and, once no flush can start, by Close.
+	// Open. cur and curSize are owned by the writing leader (the goroutine
+	// that set mu.writing) and, once no flush can start, by Close.
 	cur     vfs.File
 	curName string
 	curSize int64
@@ -109,6 +120,7 @@ func Open(opts Options) (*Log, error) {
 	l := &Log{opts: opts, lock: lock}
 	l.mu.cond.L = &l.mu.Mutex
 	l.mu.next = next
+	l.mu.taken = next - 1
 	l.mu.files = files
 	l.mu.first = next
 	if len(files) > 0 {
@@ -167,7 +179,8 @@ func (l *Log) Sync(lsn LSN) error {
 			return l.mu.err
 		case lsn >= l.mu.next:
 			return fmt.Errorf("wal: sync of LSN %d beyond last appended LSN %d", lsn, l.mu.next-1)
-		case l.mu.flushing:
+		case lsn <= l.mu.taken || l.mu.preparing:
+			// In a batch on its way, or behind the batch being prepared.
 			l.mu.cond.Wait()
 		case l.mu.closed:
 			// Unreachable: Close flushes everything before it finishes.
@@ -212,13 +225,13 @@ func (l *Log) Close() error {
 	}
 	l.mu.closed = true
 	for l.mu.err == nil && LSN(l.durable.Load()) < l.mu.next-1 {
-		if l.mu.flushing {
+		if l.mu.preparing || l.mu.taken == l.mu.next-1 {
 			l.mu.cond.Wait()
 		} else {
 			l.flushLocked()
 		}
 	}
-	for l.mu.flushing {
+	for l.mu.preparing || l.mu.writing {
 		l.mu.cond.Wait()
 	}
 	// No flush can start now: everything appended is durable, or the log
@@ -239,34 +252,53 @@ func (l *Log) Close() error {
 	return err
 }
 
-// flushLocked writes and syncs every pending record as one batch. mu must
-// be held and no flush in progress; flushLocked releases mu during the I/O
-// and holds it again on return. On failure it sets the sticky error.
+// flushLocked takes every pending record as one batch, runs BeforeSync,
+// waits for the previous batch's write to end, then writes and syncs the
+// batch. mu must be held and no batch being prepared; flushLocked
+// releases mu during BeforeSync and the I/O and holds it again on return.
+// On failure it sets the sticky error; a batch prepared behind a failed
+// one is not written.
 func (l *Log) flushLocked() {
 	buf, records := l.mu.pending, l.mu.pendingRecords
-	first := LSN(l.durable.Load()) + 1
+	first := l.mu.taken + 1
 	last := l.mu.next - 1
+	l.mu.taken = last
 	l.mu.pending, l.mu.pendingRecords = l.mu.spare, 0
 	l.mu.spare = nil
-	l.mu.flushing = true
+	l.mu.preparing = true
 	l.mu.Unlock()
 
-	var created *fileInfo
 	var err error
 	if l.opts.BeforeSync != nil {
 		if err = l.opts.BeforeSync(); err != nil {
 			err = fmt.Errorf("before sync: %w", err)
 		}
 	}
-	if err == nil {
-		created, err = l.writeBatch(buf, first, records)
-	}
 
 	l.mu.Lock()
-	l.mu.flushing = false
+	for l.mu.writing {
+		l.mu.cond.Wait()
+	}
+	if err == nil && l.mu.err != nil {
+		// The previous batch failed: the log refuses everything after it.
+		err = l.mu.err
+	}
+	l.mu.preparing = false
+	var created *fileInfo
+	if err == nil {
+		l.mu.writing = true
+		// The next batch may start preparing now.
+		l.mu.cond.Broadcast()
+		l.mu.Unlock()
+		created, err = l.writeBatch(buf, first, records)
+		l.mu.Lock()
+		l.mu.writing = false
+	}
 	if err != nil {
-		l.mu.err = fmt.Errorf("%w: %w", ErrFailed, err)
-		l.opts.Logger.Error("wal: write failed; log refuses further appends", "err", err)
+		if l.mu.err == nil {
+			l.mu.err = fmt.Errorf("%w: %w", ErrFailed, err)
+			l.opts.Logger.Error("wal: write failed; log refuses further appends", "err", err)
+		}
 	} else {
 		if created != nil {
 			if n := len(l.mu.files); n > 0 && l.mu.files[n-1].first == created.first {
@@ -279,7 +311,7 @@ func (l *Log) flushLocked() {
 		}
 		l.durable.Store(uint64(last))
 	}
-	if cap(buf) <= maxSpareCap {
+	if cap(buf) <= maxSpareCap && l.mu.spare == nil {
 		l.mu.spare = buf[:0]
 	}
 	l.mu.cond.Broadcast()

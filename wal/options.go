@@ -40,8 +40,11 @@ type Options struct {
 	RequireLSN LSN
 	// BeforeSync, if set, is called by the group-commit leader before it
 	// writes and fsyncs a batch, outside the log's lock, after the batch's
-	// records were taken. The engine uses it to fsync the object data those
-	// records point at, so one leader makes data and records durable in
+	// records were taken. Calls are serialised, but one may run while the
+	// previous batch is being written and fsynced (the pipeline in Log's
+	// doc); the batch is written only after BeforeSync returned. The
+	// engine uses it to fsync the object data and audit entries those
+	// records point at, so data, audit and records become durable in
 	// order. An error fails the batch and, like any write failure, makes
 	// the log refuse further appends.
 	BeforeSync func() error

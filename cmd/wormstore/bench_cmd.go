@@ -31,7 +31,7 @@ import (
 // maps flags to bench.Config, starts the --embedded server and writes
 // the reports.
 type benchCmd struct {
-	Workload string `arg:"" enum:"put,get,stat,list,delete,mixed,multipart,versioned,retention,legalhold" help:"Workload: put, get, stat, list, delete, mixed, multipart, versioned, retention (COMPLIANCE lock headers + PutObjectRetention extensions) or legalhold."`
+	Workload string `arg:"" enum:"put,get,stat,list,delete,mixed,multipart,versioned,retention,legalhold,compare" help:"Workload: put, get, stat, list, delete, mixed, multipart, versioned, retention (COMPLIANCE lock headers + PutObjectRetention extensions) or legalhold; or compare: --workloads against every --target in one interleaved sitting."`
 
 	Endpoint  string `help:"S3 endpoint, host:port or URL (default 127.0.0.1:9000)." env:"WORMSTORE_BENCH_ENDPOINT" placeholder:"HOST:PORT"`
 	AccessKey string `help:"Access key." env:"WORMSTORE_BENCH_ACCESS_KEY"`
@@ -57,6 +57,12 @@ type benchCmd struct {
 	PutDistrib    float64       `name:"put-distrib" help:"mixed, versioned: weight of PUT." default:"15" env:"WORMSTORE_BENCH_PUT_DISTRIB"`
 	DeleteDistrib float64       `name:"delete-distrib" help:"mixed, versioned: weight of DELETE." default:"10" env:"WORMSTORE_BENCH_DELETE_DISTRIB"`
 	LockRetain    time.Duration `name:"lock.retain" help:"retention: COMPLIANCE retention from the put; each extension adds to it. Such versions cannot be deleted by anyone until then." default:"1m" env:"WORMSTORE_BENCH_LOCK_RETAIN"`
+
+	Targets          []string `name:"target" help:"compare: a server to benchmark (repeat; the first is compared with each other): wormstore (this binary's server, auto-started), versitygw (auto-started from PATH or ~/go/bin), NAME=wormstore:PATH or NAME=versitygw:PATH (that binary, auto-started: a fresh data directory and process per run), or NAME=http(s)://ACCESS:SECRET@HOST:PORT (a running server)." env:"WORMSTORE_BENCH_TARGET"`
+	CompareWorkloads []string `name:"workloads" help:"compare: the workloads, in order." default:"put,get,retention,versioned" env:"WORMSTORE_BENCH_WORKLOADS"`
+	Rounds           int      `help:"compare: runs of each (workload, target); the table shows the median." default:"2" env:"WORMSTORE_BENCH_ROUNDS"`
+	ProfileDir       string   `name:"profile-dir" help:"compare: write CPU, block and mutex profiles of each auto-started wormstore run's measured window to DIR (the server runs with --pprof-address)." type:"path" placeholder:"DIR" env:"WORMSTORE_BENCH_PROFILE_DIR"`
+	VersityKeepAlive bool     `name:"versitygw-keep-alive" help:"compare: start versitygw with --keep-alive (its default closes the connection after every request)." default:"true" negatable:"" env:"WORMSTORE_BENCH_VERSITYGW_KEEP_ALIVE"`
 
 	JSON string `name:"json" help:"Write the results as JSON to FILE." type:"path" placeholder:"FILE" env:"WORMSTORE_BENCH_JSON"`
 	HTML string `name:"html" help:"Write a self-contained HTML report (latency histogram, throughput over time) to FILE." type:"path" placeholder:"FILE" env:"WORMSTORE_BENCH_HTML"`
@@ -93,6 +99,12 @@ func (c *benchCmd) Run(env *runEnv) error {
 	}
 	if c.Duration <= 0 {
 		return fmt.Errorf("--duration must be positive")
+	}
+	if c.Workload == "compare" {
+		return c.runCompare(env, cfg)
+	}
+	if len(c.Targets) > 0 {
+		return fmt.Errorf("--target is for `wormstore bench compare`; use --endpoint")
 	}
 	if isTerminal(env.stdout) {
 		cfg.Status = env.stdout

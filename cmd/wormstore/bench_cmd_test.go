@@ -180,3 +180,28 @@ func TestBenchHelpAndErrors(t *testing.T) {
 	err = runWith(env, []string{"bench", "put", "--obj.size", "lots"})
 	require.Error(t, err)
 }
+
+func TestBenchCompareTargets(t *testing.T) {
+	c := &benchCmd{}
+	for _, spec := range []string{"wormstore", "new=wormstore:/usr/bin/true", "vg=versitygw:/usr/bin/true", "m=http://AK:SK@127.0.0.1:9000"} {
+		tg, err := c.parseTarget(spec)
+		require.NoError(t, err, spec)
+		name, _, named := strings.Cut(spec, "=")
+		if named {
+			require.Equal(t, name, tg.Name)
+		} else {
+			require.Equal(t, spec, tg.Name)
+		}
+	}
+	for _, spec := range []string{"minio", "http://AK:SK@127.0.0.1:9000", "m=http://127.0.0.1:9000", "x=ftp://a:b@h:1"} {
+		_, err := c.parseTarget(spec)
+		require.Error(t, err, spec)
+	}
+	var out bytes.Buffer
+	err := runWith(&runEnv{ctx: context.Background(), stdout: &out, stderr: io.Discard},
+		[]string{"bench", "compare", "--embedded", "--target", "wormstore"})
+	require.ErrorContains(t, err, "--target")
+	err = runWith(&runEnv{ctx: context.Background(), stdout: &out, stderr: io.Discard},
+		[]string{"bench", "put", "--embedded", "--target", "wormstore"})
+	require.ErrorContains(t, err, "compare")
+}

@@ -57,10 +57,12 @@ type serverCmd struct {
 	MaxConnections        int           `help:"Most connections the S3 listener serves at once; more wait in the kernel's accept queue. 0 = no cap." default:"4096"`
 	ConsoleMaxConnections int           `help:"Most connections the web console listener, and separately the admin listener, serve at once. 0 = no cap." default:"256"`
 
-	// Remote tier (tier.go, docs/notes-tier.md).
+	// Remote tier (tier.go).
 	Tier tierFlags `embed:""`
 	// SegmentSize is the unit the remote tier moves.
 	SegmentSize int64 `help:"Size in bytes at which a segment file is sealed (and becomes movable to the remote tier); at least 2 MiB." default:"268435456"`
+	// Profiling.
+	PprofAddress string `name:"pprof-address" help:"Serve net/http/pprof (CPU, heap, goroutine, block and mutex profiles) on this address, unauthenticated: keep it on loopback. Enables block and mutex profiling (a few %% CPU). Empty (default) disables." env:"WORMSTORE_PPROF_ADDRESS"`
 }
 
 func (c *serverCmd) logger(env *runEnv) *slog.Logger {
@@ -171,6 +173,14 @@ func (c *serverCmd) Run(env *runEnv) error {
 			return fmt.Errorf("listen on %s: %w (choose another port with --console-address, or \"\" to disable)", c.ConsoleAddress, err)
 		}
 		defer cln.Close()
+	}
+
+	if c.PprofAddress != "" {
+		stop, err := servePprof(c.PprofAddress, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 
 	// The admin listener comes up before recovery so orchestrators see

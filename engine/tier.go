@@ -20,7 +20,7 @@ import (
 )
 
 // Remote tier: sealed segments move, whole, to an Object-Lock bucket of
-// another S3 store; see docs/notes-tier.md. The engine knows nothing of
+// another S3 store; see DESIGN.md "Remote tier: moving segments". The engine knows nothing of
 // HTTP or S3: it talks to a RemoteTier (package tier implements it over
 // aws-sdk-go-v2).
 //

@@ -22,7 +22,7 @@ import (
 	"github.com/wormstore/wormstore/tier"
 )
 
-// tierFlags configure the remote tier (docs/notes-tier.md). Every flag has
+// tierFlags configure the remote tier (DESIGN.md "Remote tier"; README "Tiering to another S3"). Every flag has
 // a WORMSTORE_TIER_* environment twin.
 type tierFlags struct {
 	TierEndpoint      string        `help:"Remote tier: URL of an S3 store with Object Lock (AWS S3 if empty and --tier-bucket is set)." placeholder:"URL"`

@@ -116,18 +116,11 @@ func (s *Store) AttachRemote(id uint64, info RemoteInfo, src RemoteSource) error
 // when no newer local segment file exists.
 func (s *Store) ReleaseLocal(id uint64, src RemoteSource) error {
 	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
-		return ErrClosed
-	}
-	seg := s.segs[id]
+	seg, err := s.inactiveLocked(id, "release")
 	switch {
-	case seg == nil:
+	case err != nil:
 		s.mu.Unlock()
-		return fmt.Errorf("segment %016x: %w", id, ErrNotFound)
-	case seg == s.active:
-		s.mu.Unlock()
-		return fmt.Errorf("segment %016x: release: %w", id, ErrActive)
+		return err
 	case seg.isRemote():
 		s.mu.Unlock()
 		return nil

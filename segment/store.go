@@ -326,24 +326,32 @@ func (s *Store) readHandle(seg *segment) (vfs.File, error) {
 	return seg.rf, nil
 }
 
+// inactiveLocked returns segment id for an operation (verb) that must not
+// act on the active segment; s.mu must be held.
+func (s *Store) inactiveLocked(id uint64, verb string) (*segment, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	seg := s.segs[id]
+	switch {
+	case seg == nil:
+		return nil, fmt.Errorf("segment %016x: %w", id, ErrNotFound)
+	case seg == s.active:
+		return nil, fmt.Errorf("segment %016x: %s: %w", id, verb, ErrActive)
+	}
+	return seg, nil
+}
+
 // Remove deletes a segment that is not active (compaction). If readers
 // still pin it, the file is deleted when the last one closes; either way
 // the segment is forgotten at once (later lookups return ErrNotFound).
 // Deleting syncs the directory.
 func (s *Store) Remove(id uint64) error {
 	s.mu.Lock()
-	if s.closed.Load() {
+	seg, err := s.inactiveLocked(id, "remove")
+	if err != nil {
 		s.mu.Unlock()
-		return ErrClosed
-	}
-	seg := s.segs[id]
-	switch {
-	case seg == nil:
-		s.mu.Unlock()
-		return fmt.Errorf("segment %016x: %w", id, ErrNotFound)
-	case seg == s.active:
-		s.mu.Unlock()
-		return fmt.Errorf("segment %016x: remove: %w", id, ErrActive)
+		return err
 	}
 	delete(s.segs, id)
 	seg.removed = true

@@ -393,6 +393,25 @@ func (e *Engine) openTier() error {
 	})
 }
 
+// remoteRange reads n bytes at start of tiered segment t's remote object
+// (with remoteCall's retries); a short or long answer is an error.
+func (e *Engine) remoteRange(ctx context.Context, o *TierOptions, op string, t *tierInfo, start, n int64) ([]byte, error) {
+	var data []byte
+	err := e.remoteCall(ctx, o, op, func(ctx context.Context) error {
+		rc, err := o.Remote.GetRange(ctx, t.Key, t.VersionID, start, n)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		data, err = io.ReadAll(io.LimitReader(rc, n+1))
+		if err == nil && int64(len(data)) != n {
+			err = fmt.Errorf("ranged GET at %d returned %d bytes, want %d", start, len(data), n)
+		}
+		return err
+	})
+	return data, err
+}
+
 // remoteCall runs fn with retries and exponential backoff, counting
 // retries and recording the last failure. Context errors are not retried.
 func (e *Engine) remoteCall(ctx context.Context, o *TierOptions, op string, fn func(ctx context.Context) error) error {
@@ -700,19 +719,7 @@ func (w *windowSource) load(ctx context.Context, off int64) error {
 		return nil
 	}
 	n := min(int64(tierWindow), w.t.Size-start)
-	var data []byte
-	err := w.e.remoteCall(ctx, w.o, "verify-read", func(ctx context.Context) error {
-		rc, err := w.o.Remote.GetRange(ctx, w.t.Key, w.t.VersionID, start, n)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		data, err = io.ReadAll(io.LimitReader(rc, n+1))
-		if err == nil && int64(len(data)) != n {
-			err = fmt.Errorf("ranged GET at %d returned %d bytes, want %d", start, len(data), n)
-		}
-		return err
-	})
+	data, err := w.e.remoteRange(ctx, w.o, "verify-read", &w.t, start, n)
 	if err != nil {
 		return err
 	}
@@ -1064,21 +1071,9 @@ func (r *remoteSource) chunk(c int64) ([]byte, error) {
 	}
 	start := c * tierChunk
 	n := min(int64(tierChunk), r.t.Size-start)
-	var data []byte
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	err := e.remoteCall(ctx, o, "read", func(ctx context.Context) error {
-		rc, err := o.Remote.GetRange(ctx, r.t.Key, r.t.VersionID, start, n)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		data, err = io.ReadAll(io.LimitReader(rc, n+1))
-		if err == nil && int64(len(data)) != n {
-			err = fmt.Errorf("ranged GET at %d returned %d bytes, want %d", start, len(data), n)
-		}
-		return err
-	})
+	data, err := e.remoteRange(ctx, o, "read", &r.t, start, n)
 	if err != nil {
 		return nil, err
 	}

@@ -255,6 +255,18 @@ func maxUntilIn(t *testing.T, e *Engine, id uint64) time.Time {
 	return u
 }
 
+// openTierTest opens a test engine on a fresh MemFS with an in-memory
+// remote tier; it returns the engine, its options, the remote and the
+// clock.
+func openTierTest(t *testing.T) (*Engine, Options, *memTier, *fakeClock) {
+	t.Helper()
+	clock := newFakeClock()
+	mem := newMemTier(clock.Now)
+	opts := testOptions(vfs.NewMem(), clock)
+	opts.Tier = tierOpts(mem)
+	return openTest(t, opts), opts, mem, clock
+}
+
 // TestTierMoveReadReopen moves every sealed segment, checks the local files
 // are gone, the remote objects carry COMPLIANCE retention at least until
 // every contained version's, reads everything back byte-exact, reopens and
@@ -317,11 +329,7 @@ func TestTierMoveReadReopen(t *testing.T) {
 // not moved (documented decision), and a hold set later on a tiered
 // version is carried to the remote object before it is acknowledged.
 func TestTierLegalHoldStaysLocal(t *testing.T) {
-	clock := newFakeClock()
-	mem := newMemTier(clock.Now)
-	opts := testOptions(vfs.NewMem(), clock)
-	opts.Tier = tierOpts(mem)
-	e := openTest(t, opts)
+	e, _, mem, clock := openTierTest(t)
 	ack := populateTier(t, e, clock, true)
 	o, err := e.OpenObject(ctx, "lk", "l20", "")
 	require.NoError(t, err)
@@ -362,11 +370,7 @@ func TestTierLegalHoldStaysLocal(t *testing.T) {
 // retention extends the remote object first; if the remote cannot, the
 // extension is refused (never acknowledged locally only).
 func TestTierRetentionExtendedRemotelyFirst(t *testing.T) {
-	clock := newFakeClock()
-	mem := newMemTier(clock.Now)
-	opts := testOptions(vfs.NewMem(), clock)
-	opts.Tier = tierOpts(mem)
-	e := openTest(t, opts)
+	e, _, mem, clock := openTierTest(t)
 	populateTier(t, e, clock, false)
 	o, err := e.OpenObject(ctx, "lk", "l5", "")
 	require.NoError(t, err)
@@ -401,11 +405,7 @@ func TestTierRetentionExtendedRemotelyFirst(t *testing.T) {
 // counted; a remote that keeps failing, or returns wrong bytes, leaves
 // the segment local and readable.
 func TestTierRemoteFailures(t *testing.T) {
-	clock := newFakeClock()
-	mem := newMemTier(clock.Now)
-	opts := testOptions(vfs.NewMem(), clock)
-	opts.Tier = tierOpts(mem)
-	e := openTest(t, opts)
+	e, _, mem, clock := openTierTest(t)
 	ack := populateTier(t, e, clock, false)
 	ids := sealedLocal(e)
 
@@ -442,11 +442,7 @@ func TestTierRemoteFailures(t *testing.T) {
 // TestTierCollect: a tiered segment's remote object is deleted only once
 // nothing references it and its remote retention has passed.
 func TestTierCollect(t *testing.T) {
-	clock := newFakeClock()
-	mem := newMemTier(clock.Now)
-	opts := testOptions(vfs.NewMem(), clock)
-	opts.Tier = tierOpts(mem)
-	e := openTest(t, opts)
+	e, opts, mem, clock := openTierTest(t)
 	require.NoError(t, e.CreateBucket(ctx, "plain", CreateBucketOptions{}))
 	var keys []string
 	for i := 0; i < 30; i++ {
@@ -496,11 +492,7 @@ func TestTierCollect(t *testing.T) {
 // TestTierRetentionDuringMove: a retention extended while the upload runs
 // is carried to the remote before the move is recorded.
 func TestTierRetentionDuringMove(t *testing.T) {
-	clock := newFakeClock()
-	mem := newMemTier(clock.Now)
-	opts := testOptions(vfs.NewMem(), clock)
-	opts.Tier = tierOpts(mem)
-	e := openTest(t, opts)
+	e, _, mem, clock := openTierTest(t)
 	populateTier(t, e, clock, false)
 	o, err := e.OpenObject(ctx, "lk", "l7", "")
 	require.NoError(t, err)
@@ -618,11 +610,7 @@ func TestTierFaultInjection(t *testing.T) {
 // record), a smaller extension is not sent (COMPLIANCE cannot shorten) and
 // the remote's date is recorded.
 func TestTierExtendNeverShortensRemote(t *testing.T) {
-	clock := newFakeClock()
-	mem := newMemTier(clock.Now)
-	opts := testOptions(vfs.NewMem(), clock)
-	opts.Tier = tierOpts(mem)
-	e := openTest(t, opts)
+	e, _, mem, clock := openTierTest(t)
 	populateTier(t, e, clock, false)
 	o, err := e.OpenObject(ctx, "lk", "l2", "")
 	require.NoError(t, err)
@@ -728,11 +716,7 @@ func TestTierPolicy(t *testing.T) {
 // when the configured remote does not hold the tiered segments (a wrong
 // endpoint, bucket or prefix), and the failure shows in the status.
 func TestTierCheckFindsTieredSegments(t *testing.T) {
-	clock := newFakeClock()
-	mem := newMemTier(clock.Now)
-	opts := testOptions(vfs.NewMem(), clock)
-	opts.Tier = tierOpts(mem)
-	e := openTest(t, opts)
+	e, _, mem, clock := openTierTest(t)
 	populateTier(t, e, clock, false)
 	require.NoError(t, e.TierCheck(ctx))
 	id := sealedLocal(e)[0]

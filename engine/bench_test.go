@@ -398,25 +398,7 @@ func BenchmarkList(b *testing.B) {
 	loadObjects(b, e, 0, n, randomData()[:64], engine.PutOptions{})
 	b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
 		ctx := context.Background()
-		runConcurrent(b, 1, func(_, _ int) error {
-			got := 0
-			opts := engine.ListOptions{MaxKeys: 1000}
-			for {
-				res, err := e.ListObjects(ctx, benchBucket, opts)
-				if err != nil {
-					return err
-				}
-				got += len(res.Objects)
-				if !res.IsTruncated {
-					break
-				}
-				opts.After = res.NextAfter
-			}
-			if got != n {
-				return fmt.Errorf("listed %d keys, want %d", got, n)
-			}
-			return nil
-		})
+		runConcurrent(b, 1, func(_, _ int) error { return listAll(ctx, e, n) })
 		b.ReportMetric(float64(n)*perSec(b), "keys/s")
 		b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(n), "ns/key")
 	})
@@ -608,4 +590,25 @@ func BenchmarkPutStreamMemory(b *testing.B) {
 			b.ReportMetric(perSec(b)*float64(sz.size)/lim.SeqWrite, "ratio_seq_write")
 		})
 	}
+}
+
+// listAll lists benchBucket in pages of 1 000 and checks it holds n keys.
+func listAll(ctx context.Context, e *engine.Engine, n int) error {
+	got := 0
+	opts := engine.ListOptions{MaxKeys: 1000}
+	for {
+		res, err := e.ListObjects(ctx, benchBucket, opts)
+		if err != nil {
+			return err
+		}
+		got += len(res.Objects)
+		if !res.IsTruncated {
+			break
+		}
+		opts.After = res.NextAfter
+	}
+	if got != n {
+		return fmt.Errorf("listed %d keys, want %d", got, n)
+	}
+	return nil
 }

@@ -24,7 +24,7 @@ var scaleVersions = flag.Int("scale.versions", 100_000, "BenchmarkScale: version
 // every extent reference). Run it at several sizes and compare the
 // per-version figures; the sizes are logged.
 //
-//	go test -run '^$' -bench BenchmarkScale -benchtime 1x -scale.versions 300000 ./engine/
+//	go test -run '^$' -bench BenchmarkScale -benchtime 1x ./engine/ -args -scale.versions=300000
 func BenchmarkScale(b *testing.B) {
 	n := *scaleVersions
 	dir := b.TempDir()
@@ -55,25 +55,7 @@ func BenchmarkScale(b *testing.B) {
 		return time.Since(start) / time.Duration(b.N)
 	}
 	b.Run("List", func(b *testing.B) {
-		d := timed(b, func() error {
-			got := 0
-			opts := engine.ListOptions{MaxKeys: 1000}
-			for {
-				res, err := e.ListObjects(ctx, benchBucket, opts)
-				if err != nil {
-					return err
-				}
-				got += len(res.Objects)
-				if !res.IsTruncated {
-					break
-				}
-				opts.After = res.NextAfter
-			}
-			if got != n {
-				return fmt.Errorf("listed %d keys, want %d", got, n)
-			}
-			return nil
-		})
+		d := timed(b, func() error { return listAll(ctx, e, n) })
 		report(b, d, false)
 	})
 	b.Run("CompactRound", func(b *testing.B) {

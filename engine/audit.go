@@ -1,13 +1,16 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -100,8 +103,35 @@ func truncField(s string, max int) string {
 	return s[:cut] + fmt.Sprintf("…[truncated %d bytes]", len(s)-cut)
 }
 
+// validUTF8Bytes returns s with every byte that is not part of a valid
+// UTF-8 sequence replaced by U+FFFD, as encoding/json does.
+func validUTF8Bytes(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
 // capAuditFields bounds every free-form field of ent (see AuditMaxKey).
 func capAuditFields(ent *AuditEntry) {
+	// The entry travels inside its WAL record, whose encoder refuses
+	// invalid UTF-8; replace bad bytes as encoding/json would have in the
+	// audit log (one U+FFFD per byte), so the entry hashed, logged and
+	// stored is the same.
+	for _, f := range []*string{&ent.RequestID, &ent.Principal, &ent.Source, &ent.Operation, &ent.Bucket,
+		&ent.VersionID, &ent.Key, &ent.Outcome, &ent.Detail} {
+		*f = validUTF8Bytes(*f)
+	}
 	ent.RequestID = truncField(ent.RequestID, AuditMaxField)
 	ent.Principal = truncField(ent.Principal, AuditMaxField)
 	ent.Source = truncField(ent.Source, AuditMaxField)
@@ -233,23 +263,211 @@ func (e *Engine) recordVersionID(rec *record) string {
 	return ""
 }
 
-// auditLog is the engine's audit stream. Entries are appended only under
-// Engine.mu (in commit), so the head every WAL record carries grows with
-// the WAL.
+// auditLog is the engine's audit stream. Its durable copy is the WAL: a
+// commit chains its entry (seq, prev, hash) under Engine.mu and logs it
+// inside the WAL record (record.Audit), so the entry becomes durable with
+// the record, in the same group commit and the same fsync. The audit log
+// file (<data>/audit) is the user-visible stream; it is written from those
+// entries, in order, once their records are durable, and fsynced lazily by
+// a background flusher (auditFlushLoop), by the audit reads and verify,
+// before a checkpoint retires WAL files, and at Close. Open re-appends the
+// entries the file lacks from the WAL (recoverAuditTail). So the file only
+// ever holds entries whose records are durable, and never misses an entry
+// of an acknowledged request.
 type auditLog struct {
 	log *wal.Log
-	mu  sync.Mutex // serialises chaining: lastSeq, lastHash and append order
-	// lastSeq and lastHash are the sequence number and hash of the newest
-	// appended (maybe not yet durable) entry; guarded by mu.
+	mu  sync.Mutex // guards the chain head and the queue
+	// lastSeq and lastHash are the newest chained entry's sequence number
+	// and hash: the newest entry a WAL record carries (maybe not durable
+	// yet); guarded by mu.
 	lastSeq  uint64
 	lastHash string
+	// queue holds the chained entries not yet written to the audit log,
+	// in order, with the LSN of the WAL record carrying each; guarded by
+	// mu.
+	queue       []queuedAudit
+	queuedBytes int // guarded by mu
+
+	flushMu sync.Mutex // one flush at a time
+	failed  error      // guarded by flushMu: sticky audit log failure
+	// covered is a WAL LSN such that the entry of every record at or
+	// below it is durable in the audit log: WAL files may be retired up
+	// to it, never past it.
+	covered atomic.Uint64
+	// kick wakes the flusher (buffered 1); urgent makes it flush without
+	// waiting for the interval (the queue is large).
+	kick, urgent chan struct{}
 }
 
-// head returns the newest appended entry's sequence number and hash.
+// queuedAudit is a chained entry waiting for the audit log.
+type queuedAudit struct {
+	lsn     wal.LSN // the WAL record carrying it
+	seq     uint64
+	payload []byte // the audit log payload (JSON of the entry)
+}
+
+// DefaultAuditFlushInterval is the default Options.AuditFlushInterval.
+const DefaultAuditFlushInterval = 100 * time.Millisecond
+
+// auditQueueUrgent is the size of queued entries at which the flusher
+// writes at once instead of waiting for the interval (bounds memory).
+const auditQueueUrgent = 4 << 20
+
+// head returns the newest chained entry's sequence number and hash.
 func (a *auditLog) head() (uint64, string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.lastSeq, a.lastHash
+}
+
+// enqueue makes ent, carried by the record about to be logged as lsn, the
+// chain head and queues it for the audit log. Engine.mu must be held.
+func (a *auditLog) enqueue(lsn wal.LSN, ent *AuditEntry, payload []byte) {
+	a.mu.Lock()
+	a.queue = append(a.queue, queuedAudit{lsn: lsn, seq: ent.Seq, payload: payload})
+	a.queuedBytes += len(payload)
+	a.lastSeq, a.lastHash = ent.Seq, ent.Hash
+	urgent := a.queuedBytes >= auditQueueUrgent
+	a.mu.Unlock()
+	if urgent {
+		select {
+		case a.urgent <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// unqueue undoes the last enqueue (its record could not be logged), making
+// prevSeq and prevHash the head again. Engine.mu must be held.
+func (a *auditLog) unqueue(prevSeq uint64, prevHash string) {
+	a.mu.Lock()
+	if n := len(a.queue); n > 0 {
+		a.queuedBytes -= len(a.queue[n-1].payload)
+		a.queue = a.queue[:n-1]
+	}
+	a.lastSeq, a.lastHash = prevSeq, prevHash
+	a.mu.Unlock()
+}
+
+// wake tells the flusher that queued entries became durable in the WAL.
+func (a *auditLog) wake() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// flush writes every queued entry whose WAL record is at or below durable
+// (so is durable) to the audit log and fsyncs it. A failure is sticky.
+func (a *auditLog) flush(durable wal.LSN) error {
+	a.flushMu.Lock()
+	defer a.flushMu.Unlock()
+	if a.failed != nil {
+		return a.failed
+	}
+	a.mu.Lock()
+	n := 0
+	for n < len(a.queue) && a.queue[n].lsn <= durable {
+		n++
+	}
+	batch := a.queue[:n:n]
+	a.mu.Unlock()
+	if n == 0 {
+		a.covered.Store(max(a.covered.Load(), uint64(durable)))
+		return nil
+	}
+	var err error
+	for _, q := range batch {
+		var lsn wal.LSN
+		if lsn, err = a.log.Append(q.payload); err != nil {
+			break
+		}
+		if uint64(lsn) != q.seq {
+			err = fmt.Errorf("audit log assigned lsn %d to entry %d", lsn, q.seq)
+			break
+		}
+	}
+	if err == nil {
+		err = a.log.Sync(wal.LSN(batch[n-1].seq))
+	}
+	if err != nil {
+		a.failed = fmt.Errorf("%w: write entries %d-%d to the audit log: %w", ErrAuditFailed, batch[0].seq, batch[n-1].seq, err)
+		return a.failed
+	}
+	a.mu.Lock()
+	bytes := 0
+	for _, q := range batch {
+		bytes += len(q.payload)
+	}
+	a.queuedBytes -= bytes
+	a.queue = append([]queuedAudit(nil), a.queue[n:]...)
+	a.mu.Unlock()
+	a.covered.Store(max(a.covered.Load(), uint64(durable)))
+	return nil
+}
+
+// flushAudit flushes the audit log up to the WAL's durable LSN. A failure
+// fails the engine (sticky, ErrAuditFailed: no further mutation until a
+// reopen, which re-appends the entries from the WAL) and is logged.
+// Engine.mu must not be held.
+func (e *Engine) flushAudit() error {
+	a := e.audit
+	if a == nil {
+		return nil
+	}
+	if err := a.flush(e.wal.DurableLSN()); err != nil {
+		e.mu.Lock()
+		if e.failed == nil {
+			e.log.Error("engine: audit log write failed; refusing further mutations until reopened (the entries are safe in the wal and are re-appended at the next open)", "err", err)
+		}
+		e.failLocked(err)
+		e.mu.Unlock()
+		return err
+	}
+	e.auditDurable.Store(uint64(a.log.DurableLSN()))
+	return nil
+}
+
+// auditFlushLoop is the background audit flusher: woken when entries
+// become durable in the WAL, it lets them gather for
+// Options.AuditFlushInterval, then writes and fsyncs them in one batch.
+func (e *Engine) auditFlushLoop() {
+	defer e.wg.Done()
+	a := e.audit
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-a.kick:
+		case <-a.urgent:
+		}
+		if d := e.opts.AuditFlushInterval; d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-e.stop:
+				t.Stop()
+				return
+			case <-t.C:
+			case <-a.urgent:
+				t.Stop()
+			}
+		}
+		_ = e.flushAudit() // logs and fails the engine itself
+	}
+}
+
+// FlushAudit writes every audit entry of a durable WAL record to the
+// audit log and fsyncs it, as the background flusher does every
+// Options.AuditFlushInterval. An error wraps ErrAuditFailed: the engine
+// has failed (see Err) and refuses mutations until reopened.
+func (e *Engine) FlushAudit(ctx context.Context) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return e.flushAudit()
 }
 
 func (e *Engine) openAudit() error {
@@ -257,7 +475,7 @@ func (e *Engine) openAudit() error {
 	if err != nil {
 		return fmt.Errorf("engine: open audit log: %w", err)
 	}
-	a := &auditLog{log: l}
+	a := &auditLog{log: l, kick: make(chan struct{}, 1), urgent: make(chan struct{}, 1)}
 	last := uint64(l.LastLSN())
 	floor, err := e.metaUint(keyAuditSeq)
 	if err != nil {
@@ -293,17 +511,46 @@ func (e *Engine) openAudit() error {
 	}
 	a.lastSeq = last
 	e.audit = a
+	cut := e.recovered != nil && e.recovered.AuditRepair != nil
+	var tail auditTail
+	found := last
+	if last < floor {
+		// The log lacks entries the WAL holds: the lazy flush had not
+		// written them when the process stopped (or recovery cut the
+		// log). Append them from the WAL records that carry them.
+		if tail, err = e.recoverAuditTail(floor, floorHash); err != nil {
+			return err
+		}
+		floorHash = tail.floorHash
+		last = a.lastSeq
+	}
+	a.covered.Store(uint64(e.wal.DurableLSN()))
 	e.auditDurable.Store(last)
 	e.auditAnchored = floor
 	var detail string
+	restored := tail.restored
 	switch {
+	case tail.mismatch > 0:
+		detail = fmt.Sprintf("audit entry %d in the write-ahead log does not chain onto entry %d of the audit log: the audit log was altered or entries were removed", tail.mismatch, tail.mismatch-1)
 	case last < floor:
-		// Entries the WAL says were durable are gone: the stream was
-		// truncated or a stored entry damaged (WAL repair drops everything
-		// after a bad record).
+		// Entries the WAL says were durable are gone and the WAL no
+		// longer holds them either: the stream was truncated or a stored
+		// entry damaged (WAL repair drops everything after a bad record).
 		detail = fmt.Sprintf("audit stream holds %d entries but entries up to %d were acknowledged: %d entries were removed or damaged", last, floor, floor-last)
 	case floor > 0 && anchored != "" && floorHash != anchored:
 		detail = fmt.Sprintf("audit entry %d does not match the hash the wal anchored for it: the entry was altered", floor)
+	case tail.claim > found:
+		// The file held fewer entries than it was known to hold durably:
+		// it was cut, not merely behind the WAL. What the WAL still had
+		// is back, but the damage stays on record.
+		detail = fmt.Sprintf("the audit log held %d entries but was known to hold %d: entries were removed or damaged; %d entries were restored from the write-ahead log",
+			found, tail.claim, restored)
+	case cut:
+		// Recovery cut a damaged audit log; the WAL gave back what it
+		// held, but the damage happened and stays on record.
+		rr := e.recovered.AuditRepair
+		detail = fmt.Sprintf("the audit log was damaged and cut by recovery at entry %d (the damaged files are preserved in %s/%s): entries were removed or damaged; %d entries were restored from the write-ahead log",
+			uint64(rr.DroppedFrom), auditDir, quarantineSub, restored)
 	}
 	if detail != "" {
 		// Say so in the chain itself, permanently; the entry's anchor
@@ -316,71 +563,176 @@ func (e *Engine) openAudit() error {
 	return nil
 }
 
-// appendAuditLocked chains ent (bounded by capAuditFields) onto the audit
-// stream at time now. The entry is not durable until the next WAL batch:
-// the WAL syncs the audit log before it writes (beforeWALSync). e.mu must
-// be held.
-func (e *Engine) appendAuditLocked(now time.Time, ent AuditEntry) (AuditEntry, error) {
+// recoverAuditTail appends to the audit log the entries after its last
+// one that WAL records carry, up to at least floor (the newest entry an
+// applied record anchors), in order and only while they chain onto the
+// log (seq contiguous, prev = the log's last hash, hash valid): a WAL entry
+// that does not fit is left out, and openAudit then reports the stream as
+// damaged. It returns how many entries it appended and the hash of entry
+// floor if it appended it (else floorHash unchanged). The engine is not
+// serving yet.
+func (e *Engine) recoverAuditTail(floor uint64, floorHash string) (auditTail, error) {
+	ents, claim, err := e.walAuditEntriesAfter(e.audit.lastSeq)
+	if err != nil {
+		return auditTail{floorHash: floorHash}, fmt.Errorf("engine: read audit entries from the wal: %w", err)
+	}
+	t, err := e.reappendAudit(ents, floor, floorHash)
+	t.claim = claim
+	return t, err
+}
+
+// auditTail is what recoverAuditTail did.
+type auditTail struct {
+	restored  int    // entries appended from the wal
+	floorHash string // hash of the anchored entry, if known
+	claim     uint64 // newest seq a record says the log held durably
+	mismatch  uint64 // seq of a wal entry that did not chain onto the log (0: none)
+}
+
+// reappendAudit appends ents to the audit log while they chain onto it
+// (see recoverAuditTail).
+func (e *Engine) reappendAudit(ents []AuditEntry, floor uint64, floorHash string) (auditTail, error) {
+	a := e.audit
+	last := a.lastSeq
+	t := auditTail{floorHash: floorHash}
+	for _, ent := range ents {
+		h, err := hashAuditEntry(ent)
+		if err != nil {
+			return t, err
+		}
+		if ent.Seq != a.lastSeq+1 || ent.Prev != a.lastHash || h != ent.Hash {
+			e.log.Error("engine: an audit entry in the wal does not chain onto the audit log; not appending it",
+				"seq", ent.Seq, "audit_log_last", a.lastSeq)
+			if ent.Seq == a.lastSeq+1 {
+				t.mismatch = ent.Seq
+			}
+			break
+		}
+		payload, err := json.Marshal(ent)
+		if err != nil {
+			return t, err
+		}
+		if _, err := a.log.Append(payload); err != nil {
+			return t, fmt.Errorf("%w: re-append entry %d: %w", ErrAuditFailed, ent.Seq, err)
+		}
+		a.lastSeq, a.lastHash = ent.Seq, ent.Hash
+		if ent.Seq == floor {
+			t.floorHash = ent.Hash
+		}
+		t.restored++
+	}
+	if t.restored > 0 {
+		if err := a.log.Sync(wal.LSN(a.lastSeq)); err != nil {
+			return t, fmt.Errorf("%w: sync re-appended entries: %w", ErrAuditFailed, err)
+		}
+		e.log.Info("recovery: audit log completed from the wal", "entries", t.restored, "from_seq", last+1, "to_seq", a.lastSeq)
+	}
+	return t, nil
+}
+
+// walAuditEntryKey is the field name of a record's own audit entry in the
+// format-1 JSON: a cheap filter before decoding a record.
+var walAuditEntryKey = []byte(`"ae":`)
+
+// walAuditDurableKey is the field name of record.AuditDurable.
+var walAuditDurableKey = []byte(`"ad":`)
+
+// errStopReplay ends a replay early.
+var errStopReplay = errors.New("stop replay")
+
+// walAuditEntries returns the audit entries with Seq > after that the
+// live WAL's records carry, as the chain stands now: an entry that
+// restarts the sequence (the AuditStreamDamaged entry of an earlier open)
+// supersedes the entries at and after its seq. It starts reading at the
+// newest WAL file whose first record anchors an entry <= after (records
+// anchor a non-decreasing head), so the cost is the WAL written since the
+// audit log's last flush, not the whole log.
+//
+// It also returns the newest audit seq any record read says was durable in
+// the audit log file (record.AuditDurable).
+func (e *Engine) walAuditEntriesAfter(after uint64) ([]AuditEntry, uint64, error) {
+	starts := e.wal.FileStarts()
+	from := e.wal.FirstLSN()
+	for i := len(starts) - 1; i >= 0; i-- {
+		var as uint64
+		found := false
+		err := e.wal.Replay(starts[i], func(_ wal.LSN, p []byte) error {
+			rec, err := decodeRecord(p)
+			if err != nil {
+				return err
+			}
+			as, found = rec.AuditSeq, true
+			return errStopReplay
+		})
+		if err != nil && !errors.Is(err, errStopReplay) {
+			return nil, 0, err
+		}
+		if found && as <= after {
+			from = starts[i]
+			break
+		}
+	}
+	var out []AuditEntry
+	var claim uint64
+	err := e.wal.Replay(from, func(_ wal.LSN, p []byte) error {
+		if !bytes.Contains(p, walAuditEntryKey) && !bytes.Contains(p, walAuditDurableKey) {
+			return nil
+		}
+		rec, err := decodeRecord(p)
+		if err != nil {
+			return err
+		}
+		claim = max(claim, rec.AuditDurable)
+		if rec.Audit == nil {
+			return nil
+		}
+		ent := *rec.Audit
+		for len(out) > 0 && out[len(out)-1].Seq >= ent.Seq {
+			out = out[:len(out)-1]
+		}
+		if ent.Seq > after {
+			out = append(out, ent)
+		}
+		return nil
+	})
+	return out, claim, err
+}
+
+// chainAuditLocked chains ent (bounded by capAuditFields) onto the audit
+// stream at time now: it fills Seq, Time, Prev and Hash and returns the
+// entry with its audit log payload. The head does not move until the
+// record carrying it is appended (enqueue). e.mu must be held.
+func (e *Engine) chainAuditLocked(now time.Time, ent AuditEntry) (AuditEntry, []byte, error) {
 	a := e.audit
 	if a == nil {
-		return AuditEntry{}, fmt.Errorf("%w: the audit log is not open", ErrAuditFailed)
+		return AuditEntry{}, nil, fmt.Errorf("%w: the audit log is not open", ErrAuditFailed)
 	}
 	capAuditFields(&ent)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ent.Seq = a.lastSeq + 1
+	seq, prev := a.head()
+	ent.Seq = seq + 1
 	ent.Time = now
-	ent.Prev = a.lastHash
+	ent.Prev = prev
 	ent.Hash = ""
 	h, err := hashAuditEntry(ent)
 	if err != nil {
-		return AuditEntry{}, fmt.Errorf("%w: %w", ErrAuditFailed, err)
+		return AuditEntry{}, nil, fmt.Errorf("%w: %w", ErrAuditFailed, err)
 	}
 	ent.Hash = h
 	payload, err := json.Marshal(ent)
 	if err != nil {
-		return AuditEntry{}, fmt.Errorf("%w: %w", ErrAuditFailed, err)
+		return AuditEntry{}, nil, fmt.Errorf("%w: %w", ErrAuditFailed, err)
 	}
-	lsn, err := a.log.Append(payload)
-	if err != nil {
-		return AuditEntry{}, fmt.Errorf("%w: append entry %d: %w", ErrAuditFailed, ent.Seq, err)
-	}
-	if uint64(lsn) != ent.Seq {
-		panic(fmt.Sprintf("engine: audit log assigned lsn %d, expected %d", lsn, ent.Seq))
-	}
-	a.lastSeq, a.lastHash = ent.Seq, h
-	return ent, nil
-}
-
-// syncAudit makes every appended audit entry durable. The WAL calls it
-// (beforeWALSync) before it writes a batch, so a record never becomes
-// durable before the audit entries it anchors; when it fails the batch is
-// not written at all.
-func (e *Engine) syncAudit() error {
-	a := e.audit
-	if a == nil {
-		return nil
-	}
-	last := a.log.LastLSN()
-	if err := a.log.Sync(last); err != nil {
-		return fmt.Errorf("%w: sync: %w", ErrAuditFailed, err)
-	}
-	for {
-		cur := e.auditDurable.Load()
-		if uint64(last) <= cur || e.auditDurable.CompareAndSwap(cur, uint64(last)) {
-			return nil
-		}
-	}
+	return ent, payload, nil
 }
 
 // Audit appends ent to the audit stream and returns it with its sequence
-// number, time and hashes filled in. It returns once the entry is durable
-// and anchored: the entry is logged with an audit-anchor WAL record
-// carrying its sequence number and hash, group-committed like any
-// mutation, so a later truncation or rewrite of the stream is detected at
-// the next open even when the request changed nothing. Long fields are
-// truncated (see AuditMaxKey). If ctx carries an AuditScope, the entry is
-// added to its Written list.
+// number, time and hashes filled in. It returns once the entry is durable:
+// it is logged inside an audit-anchor WAL record, group-committed like any
+// mutation (the audit log file gets it from there, see auditLog), so a
+// later truncation or rewrite of the stream is detected at the next open
+// even when the request changed nothing. Long fields are truncated (see
+// AuditMaxKey). If ctx carries an AuditScope, the entry is added to its
+// Written list.
 //
 // A failed append is sticky: the engine fails (Err, ErrAuditFailed) and
 // refuses mutations until it is reopened, because nothing may take effect
@@ -395,29 +747,9 @@ func (e *Engine) Audit(ctx context.Context, ent AuditEntry) (AuditEntry, error) 
 	return *w, nil
 }
 
-// auditNotDurable appends, best effort, an entry saying that the mutation
-// audited as written did not become durable (its WAL sync failed after the
-// entry was logged), so the stream does not claim an effect that recovery
-// will not show.
-func (e *Engine) auditNotDurable(written AuditEntry, cause error) {
-	ent := written
-	ent.Outcome, ent.Status = AuditError, 0
-	ent.Detail = fmt.Sprintf("entry %d: the mutation was not made durable: %v", written.Seq, cause)
-	e.mu.Lock()
-	w, err := e.appendAuditLocked(e.judgeNow(), ent)
-	e.mu.Unlock()
-	if err == nil {
-		err = e.audit.log.Sync(wal.LSN(w.Seq))
-	}
-	if err != nil {
-		e.log.Error("engine: audit entry for a failed mutation not written", "err", err)
-	}
-}
-
 // anchorAudit logs the audit head in the WAL if it advanced past the last
-// anchor. Every commit anchors the head it appended, so this only matters
-// for entries appended outside a commit (none today); Close calls it as a
-// safety net.
+// anchor. Every entry is carried by its own WAL record, so this is only a
+// safety net; Close and the clock loop call it.
 func (e *Engine) anchorAudit(ctx context.Context) error {
 	e.anchorMu.Lock()
 	defer e.anchorMu.Unlock()
@@ -447,6 +779,9 @@ func (e *Engine) AuditEntries(ctx context.Context, from uint64, fn func(AuditEnt
 	if e.closed.Load() {
 		return ErrClosed
 	}
+	// Entries of acknowledged requests may still be queued: write them
+	// first (a failure fails the engine; what is in the log is served).
+	_ = e.flushAudit()
 	n := 0
 	return e.audit.log.Replay(wal.LSN(max(from, 1)), func(lsn wal.LSN, p []byte) error {
 		if n++; n%1024 == 0 {
@@ -544,5 +879,6 @@ func (e *Engine) AuditLastSeq() uint64 {
 	if e.closed.Load() {
 		return 0
 	}
+	_ = e.flushAudit() // see AuditEntries
 	return uint64(e.audit.log.LastLSN())
 }

@@ -181,10 +181,13 @@ func auditFaultFS(fs vfs.FS, fail *atomic.Bool) vfs.FS {
 	}))
 }
 
-// TestAuditFailureBlocksMutation: when the audit entry of a lock change
-// cannot be written, the change does not happen (not in this process, not
-// after a restart), the engine fails sticky with ErrAuditFailed and
-// refuses further mutations and audits until reopened.
+// TestAuditFailureBlocksMutation: when the audit log file cannot be
+// written, the engine fails closed: the failure surfaces at the next flush
+// (the mutation before it was acknowledged with its entry durable in its
+// WAL record), the engine fails sticky with ErrAuditFailed, reports it
+// (Err) and refuses further mutations and audits until reopened; the
+// reopened engine re-appends the acknowledged entry from the WAL, and the
+// refused change never happened.
 func TestAuditFailureBlocksMutation(t *testing.T) {
 	clock := newFakeClock()
 	mem := vfs.NewCrashableMem()
@@ -194,33 +197,58 @@ func TestAuditFailureBlocksMutation(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, e.CreateBucket(ctx, "lk", CreateBucketOptions{ObjectLock: true}))
 	v := put(t, e, "lk", "k", []byte("data"))
+	v2 := put(t, e, "lk", "k2", []byte("data"))
 
 	fail.Store(true)
 	sc := &AuditScope{Base: AuditEntry{RequestID: "r1", Principal: "writer", Operation: "PutObjectLegalHold"}}
 	_, err = e.PutObjectLegalHold(WithAudit(ctx, sc), "lk", "k", v.VersionID, true)
+	require.NoError(t, err, "the entry is durable in the WAL record: the audit disk is not on the request path")
+	require.Len(t, sc.Written(), 1)
+	acked := sc.Written()[0]
+
+	err = e.FlushAudit(ctx)
 	require.ErrorIs(t, err, ErrAuditFailed)
 	require.ErrorIs(t, err, syscall.ENOSPC)
-	require.Empty(t, sc.Written())
 	require.ErrorIs(t, e.Err(), ErrAuditFailed, "health must report the audit failure")
-	_, err = e.PutObjectLegalHold(ctx, "lk", "k", v.VersionID, true)
+	_, err = e.PutObjectLegalHold(ctx, "lk", "k2", v2.VersionID, true)
 	require.ErrorIs(t, err, ErrFailed)
 	require.ErrorIs(t, err, ErrAuditFailed)
 	_, err = e.Audit(ctx, AuditEntry{Operation: "DeleteObject", Outcome: AuditDenied})
 	require.ErrorIs(t, err, ErrAuditFailed)
-	// (Until the restart the failed engine's index may show the refused
-	// change, as after any failed WAL sync; it was never acknowledged and
-	// nothing can build on it: every mutation is refused.)
 
-	// After a crash and with space back, the change is not there either,
+	// After a crash and with space back, the acknowledged change and its
+	// entry are there (re-appended from the WAL), the refused one is not,
 	// and the audit stream verifies.
 	img := mem.CrashClone(vfs.CrashCloneCfg{})
 	_ = e.Close()
+	require.Less(t, uint64(len(lastAuditEntries(t, img))), acked.Seq, "the crash image lacks the entry in the audit log")
 	e2 := openTest(t, testOptions(img, clock))
-	_, err = e2.GetObjectLegalHold(ctx, "lk", "k", v.VersionID)
+	hold, err := e2.GetObjectLegalHold(ctx, "lk", "k", v.VersionID)
+	require.NoError(t, err)
+	require.True(t, hold)
+	_, err = e2.GetObjectLegalHold(ctx, "lk", "k2", v2.VersionID)
 	require.ErrorIs(t, err, ErrNoSuchLockConfiguration)
+	requireAuditEntry(t, e2, acked)
 	rep, err := e2.VerifyAudit(ctx)
 	require.NoError(t, err)
 	require.True(t, rep.OK(), "%v", rep.Problems)
+}
+
+// requireAuditEntry checks that e's audit stream holds want, unchanged.
+func requireAuditEntry(t *testing.T, e *Engine, want AuditEntry) {
+	t.Helper()
+	var got *AuditEntry
+	require.NoError(t, e.AuditEntries(ctx, want.Seq, func(a AuditEntry) error {
+		if a.Seq == want.Seq {
+			got = &a
+		}
+		return nil
+	}))
+	require.NotNil(t, got, "audit entry %d missing", want.Seq)
+	require.Equal(t, want.Hash, got.Hash)
+	require.Equal(t, want.Prev, got.Prev)
+	require.Equal(t, want.Operation, got.Operation)
+	require.True(t, want.Time.Equal(got.Time))
 }
 
 // TestAuditScopeRecordsWhatTheEngineDid: a mutation committed with an
@@ -303,7 +331,12 @@ func TestAuditTailCutAfterDeniedRequestDetected(t *testing.T) {
 			e, err := Open(ctx, opts)
 			require.NoError(t, err)
 			require.NoError(t, e.CreateBucket(ctx, "b", CreateBucketOptions{}))
-			for i := 0; i < 3; i++ {
+			for i := 0; i < 4; i++ {
+				if i == 3 {
+					// Entries 1-3 reach the audit log; the WAL record of
+					// entry 4 says so, and entry 4 is only in the WAL.
+					require.NoError(t, e.FlushAudit(ctx))
+				}
 				_, err := e.Audit(ctx, AuditEntry{Principal: "anon", Operation: "DeleteObject", Bucket: "b", Key: fmt.Sprint("k", i), Outcome: AuditDenied, Status: 403})
 				require.NoError(t, err)
 			}

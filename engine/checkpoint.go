@@ -667,7 +667,17 @@ func (e *Engine) Checkpoint(ctx context.Context) (*CheckpointResult, error) {
 	if err != nil {
 		return res, err
 	}
-	if res.Retired, err = e.wal.Retire(wal.LSN(oldestKept)); err != nil {
+	// Never retire a WAL record whose audit entry is not yet durable in
+	// the audit log: the WAL is that entry's only durable copy until then
+	// (and open re-appends from the live WAL only).
+	if err := e.flushAudit(); err != nil {
+		return res, fmt.Errorf("engine: checkpoint: %w", err)
+	}
+	upTo := oldestKept
+	if e.audit != nil {
+		upTo = min(upTo, e.audit.covered.Load())
+	}
+	if res.Retired, err = e.wal.Retire(wal.LSN(upTo)); err != nil {
 		return res, fmt.Errorf("engine: retire wal: %w", err)
 	}
 	res.Took = time.Since(start)

@@ -243,6 +243,8 @@ func open(ctx context.Context, opts Options, mode openMode) (_ *Engine, err erro
 	}
 	e.log.Info("recovery: done", "took", time.Since(start))
 	e.wg.Add(1)
+	go e.auditFlushLoop()
+	e.wg.Add(1)
 	go e.clockLoop()
 	if e.opts.CompactionInterval > 0 {
 		e.wg.Add(1)
@@ -287,27 +289,18 @@ func (e *Engine) addPending(exts []segment.Extent) {
 	e.pendingMu.Unlock()
 }
 
-// beforeWALSync runs before the WAL writes a batch: the data extents and
-// the audit entries the batch's records point at become durable first. The
-// two fsyncs are independent (different files, both only need to precede
-// the WAL's), so they run in parallel: a put waits for two fsync latencies
-// (data ‖ audit, then WAL), not three. If either fails the batch is not
-// written; a data failure is reported first, as when they ran in series.
+// beforeWALSync runs before the WAL writes a batch: the data extents the
+// batch's records point at become durable first. Audit entries need no
+// sync here: each travels inside its WAL record (record.Audit), so a
+// mutation waits for one dependent fsync stage (its data, if any, then
+// the WAL's); the audit log file is written off the request path
+// (auditLog).
 func (e *Engine) beforeWALSync() error {
 	exts := e.takePending()
 	if len(exts) == 0 {
-		return e.syncAudit()
+		return nil
 	}
-	if e.audit == nil {
-		return e.segs.Sync(exts)
-	}
-	dataErr := make(chan error, 1)
-	go func() { dataErr <- e.segs.Sync(exts) }()
-	aerr := e.syncAudit()
-	if err := <-dataErr; err != nil {
-		return err
-	}
-	return aerr
+	return e.segs.Sync(exts)
 }
 
 // takePending returns and clears the extents registered for the next
@@ -480,26 +473,43 @@ func (e *Engine) commitAudited(ctx context.Context, ent *AuditEntry, build func(
 		ent = &d
 	}
 	var written *AuditEntry
+	var entPayload []byte
 	if ent != nil {
-		w, err := e.appendAuditLocked(now, *ent)
+		w, p, err := e.chainAuditLocked(now, *ent)
 		if err != nil {
 			// Nothing may take effect unaudited: the record is not logged.
 			e.failLocked(err)
 			e.mu.Unlock()
 			return nil, nil, err
 		}
-		written = &w
+		written, entPayload = &w, p
+		rec.Audit = &w
 	}
+	var prevSeq uint64
+	var prevHash string
 	if e.audit != nil {
-		rec.AuditSeq, rec.AuditHash = e.audit.head()
+		prevSeq, prevHash = e.audit.head()
+		rec.AuditSeq, rec.AuditHash = prevSeq, prevHash
+		rec.AuditDurable = e.auditDurable.Load()
+		if written != nil {
+			rec.AuditSeq, rec.AuditHash = written.Seq, written.Hash
+		}
 	}
 	payload, err := encodeRecord(rec)
 	if err != nil {
 		e.mu.Unlock()
 		return nil, nil, err
 	}
+	if written != nil {
+		// Queued before the append, so that once the WAL has made LSN seq
+		// durable its entry is in the queue for the flusher.
+		e.audit.enqueue(wal.LSN(seq), written, entPayload)
+	}
 	lsn, err := e.wal.Append(payload)
 	if err != nil {
+		if written != nil {
+			e.audit.unqueue(prevSeq, prevHash)
+		}
 		e.failLocked(err)
 		e.mu.Unlock()
 		return nil, nil, err
@@ -530,13 +540,21 @@ func (e *Engine) commitAudited(ctx context.Context, ent *AuditEntry, build func(
 		e.mu.Lock()
 		e.failLocked(err)
 		e.mu.Unlock()
-		if written != nil && !errors.Is(err, ErrAuditFailed) {
-			e.auditNotDurable(*written, err)
+		if written != nil {
+			// The entry stays out of the audit log: the flusher only writes
+			// entries of durable records. If the record reached the disk
+			// after all, the next open appends its entry with it; if not,
+			// neither exists. The stream never claims an effect that
+			// recovery will not show.
+			e.log.Error("engine: audit entry withheld: its record did not become durable", "seq", written.Seq, "err", err)
 		}
 		return nil, nil, err
 	}
-	if written != nil && scope != nil {
-		scope.add(*written)
+	if written != nil {
+		e.audit.wake()
+		if scope != nil {
+			scope.add(*written)
+		}
 	}
 	return rec, written, nil
 }
@@ -639,6 +657,15 @@ func (e *Engine) closeParts() error {
 	}
 	if e.wal != nil {
 		errs = append(errs, e.wal.Close())
+		if e.audit != nil {
+			// Everything the WAL holds is durable now: write the audit
+			// log up to it (a failure leaves the entries to the next
+			// open, which re-appends them from the WAL).
+			if err := e.audit.flush(e.wal.DurableLSN()); err != nil {
+				e.log.Error("engine: audit log flush at close failed; the next open re-appends the entries from the wal", "err", err)
+				errs = append(errs, err)
+			}
+		}
 		if e.closed.Load() {
 			// A clean Close: record what the log holds durably (on a
 			// failed open, leave the record alone; it may be the evidence

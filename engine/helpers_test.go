@@ -54,6 +54,10 @@ func testOptions(fs vfs.FS, clock *fakeClock) Options {
 		MinPartSize:          8 << 10,
 		CompactionInterval:   -1,
 		ClockPersistInterval: time.Hour,
+		// Deterministic I/O for crash-point tests: the audit log is
+		// written by reads, checkpoints and Close (and by the background
+		// flusher's own test, TestAuditBackgroundFlush).
+		AuditFlushInterval: time.Hour,
 	}
 }
 

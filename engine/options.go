@@ -64,6 +64,14 @@ type Options struct {
 	// CheckpointKeep is how many checkpoints are kept. Default 2.
 	CheckpointKeep int
 
+	// AuditFlushInterval is how long the background audit flusher lets
+	// entries gather before it writes and fsyncs them to the audit log.
+	// An entry is durable before the response anyway (its WAL record
+	// carries it); the audit log file lags by at most about this long,
+	// plus the time of a flush, and recovery re-appends what it lacks.
+	// Default 100 ms; negative means flush as soon as entries are durable.
+	AuditFlushInterval time.Duration
+
 	// OnWALSync, if set, observes every WAL fsync (metrics).
 	OnWALSync func(d time.Duration, records int)
 
@@ -109,6 +117,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.CheckpointKeep == 0 {
 		o.CheckpointKeep = DefaultCheckpointKeep
+	}
+	if o.AuditFlushInterval == 0 {
+		o.AuditFlushInterval = DefaultAuditFlushInterval
 	}
 	if o.ClockPersistInterval == 0 {
 		o.ClockPersistInterval = time.Minute

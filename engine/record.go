@@ -214,6 +214,15 @@ type record struct {
 	// Tier is the remote copy of a segment (recSegmentTiered, recTierLock,
 	// recTierRemoved).
 	Tier *tierInfo
+	// Audit is the audit entry of this record's request (nil if none):
+	// its durable copy. The audit log is written from it once the record
+	// is durable, and recovery re-appends it if the log lacks it
+	// (audit.go). When set, AuditSeq and AuditHash are its Seq and Hash.
+	Audit *AuditEntry
+	// AuditDurable is the newest audit entry the audit log file held
+	// durably when the record was logged: an audit log found shorter at
+	// open was cut, whatever the WAL can restore (see openAudit).
+	AuditDurable uint64
 }
 
 // move relocates one extent of a version (Part == 0) or of a staged part.

@@ -61,6 +61,10 @@ import (
 //	cfn bucket config name (recBucketConfig)     cfd bucket config document
 //	tg  object tag set (recObjectTags)
 //	ti  remote copy of a tiered segment (wireTierV1; record types 40-42)
+//	ae  the record's own audit entry (wireAuditEntryV1; the audit log is
+//	    written from it, see audit.go); absent in older records
+//	ad  newest audit seq known durable in the audit log file (a cut of
+//	    the file below it is damage, not a lagging flush)
 //
 // Times inside (retain-until, creation, part times) are RFC 3339 strings
 // with nanoseconds as encoding/json writes time.Time; the zero time is
@@ -105,6 +109,57 @@ type wireRecordV1 struct {
 	ConfigDoc  string                  `json:"cfd,omitempty"`
 	Tags       map[string]string       `json:"tg,omitempty"`
 	Tier       *wireTierV1             `json:"ti,omitempty"`
+	// Audit is the record's own audit entry (see wireAuditEntryV1);
+	// records written before it carry only the anchor (as, ah).
+	Audit *wireAuditEntryV1 `json:"ae,omitempty"`
+	// AuditDurable is the newest entry the audit log file was known to
+	// hold durably when the record was logged.
+	AuditDurable uint64 `json:"ad,omitempty"`
+}
+
+// wireAuditEntryV1 is the audit entry a record carries (record field ae):
+// the WAL record is the entry's durable copy, and the audit log is written
+// from it (audit.go). The tags are those of the audit stream (AuditEntry),
+// but this struct, not AuditEntry, is the WAL format. Do not change.
+type wireAuditEntryV1 struct {
+	Seq       uint64           `json:"seq"`
+	Time      time.Time        `json:"time"`
+	RequestID string           `json:"request_id,omitempty"`
+	Principal string           `json:"principal,omitempty"`
+	Source    string           `json:"source,omitempty"`
+	Operation string           `json:"operation"`
+	Bucket    string           `json:"bucket,omitempty"`
+	Key       string           `json:"key,omitempty"`
+	VersionID string           `json:"version_id,omitempty"`
+	Outcome   string           `json:"outcome"`
+	Status    int              `json:"status,omitempty"`
+	Detail    string           `json:"detail,omitempty"`
+	OldLock   *wireLockStateV1 `json:"old_lock,omitempty"`
+	NewLock   *wireLockStateV1 `json:"new_lock,omitempty"`
+	Bypass    bool             `json:"bypass,omitempty"`
+	Count     uint64           `json:"count,omitempty"`
+	Prev      string           `json:"prev"`
+	Hash      string           `json:"hash"`
+}
+
+func auditToWire(a *AuditEntry) *wireAuditEntryV1 {
+	if a == nil {
+		return nil
+	}
+	return &wireAuditEntryV1{Seq: a.Seq, Time: a.Time, RequestID: a.RequestID, Principal: a.Principal, Source: a.Source,
+		Operation: a.Operation, Bucket: a.Bucket, Key: a.Key, VersionID: a.VersionID, Outcome: a.Outcome, Status: a.Status,
+		Detail: a.Detail, OldLock: mapPtr(a.OldLock, lockToWire), NewLock: mapPtr(a.NewLock, lockToWire), Bypass: a.Bypass,
+		Count: a.Count, Prev: a.Prev, Hash: a.Hash}
+}
+
+func auditFromWire(w *wireAuditEntryV1) *AuditEntry {
+	if w == nil {
+		return nil
+	}
+	return &AuditEntry{Seq: w.Seq, Time: w.Time, RequestID: w.RequestID, Principal: w.Principal, Source: w.Source,
+		Operation: w.Operation, Bucket: w.Bucket, Key: w.Key, VersionID: w.VersionID, Outcome: w.Outcome, Status: w.Status,
+		Detail: w.Detail, OldLock: mapPtr(w.OldLock, lockFromWire), NewLock: mapPtr(w.NewLock, lockFromWire), Bypass: w.Bypass,
+		Count: w.Count, Prev: w.Prev, Hash: w.Hash}
 }
 
 // wireBucketV1 is a bucket configuration (record field bi, and the index
@@ -459,7 +514,7 @@ func recordToWire(r *record) *wireRecordV1 {
 				Old: extentToWire(m.Old), New: mapSlice(m.New, extentToWire)}
 		}),
 		Config: string(r.Config), ConfigDoc: r.ConfigDoc, Tags: r.Tags,
-		Tier: tierToWire(r.Tier),
+		Tier: tierToWire(r.Tier), Audit: auditToWire(r.Audit), AuditDurable: r.AuditDurable,
 	}
 }
 
@@ -477,7 +532,7 @@ func recordFromWire(w *wireRecordV1) *record {
 				Old: extentFromWire(m.Old), New: mapSlice(m.New, extentFromWire)}
 		}),
 		Config: BucketConfig(w.Config), ConfigDoc: w.ConfigDoc, Tags: w.Tags,
-		Tier: tierFromWire(w.Tier),
+		Tier: tierFromWire(w.Tier), Audit: auditFromWire(w.Audit), AuditDurable: w.AuditDurable,
 	}
 }
 

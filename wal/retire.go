@@ -159,6 +159,20 @@ func (l *Log) FirstLSN() LSN {
 	return l.mu.first
 }
 
+// FileStarts returns the first LSN of every live log file with a durable
+// header, oldest first. Callers use it to find records by LSN range
+// without reading the whole log (a file holds the records from its first
+// LSN up to its successor's first LSN minus one).
+func (l *Log) FileStarts() []LSN {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]LSN, len(l.mu.files))
+	for i, fi := range l.mu.files {
+		out[i] = fi.first
+	}
+	return out
+}
+
 // RetiredFile describes a log file that Retire moved to the archive.
 type RetiredFile struct {
 	// Name is the file's base name in Options.Dir/archive.

@@ -142,6 +142,11 @@ func TestSigninAuditFailureRefused(t *testing.T) {
 	b := tc.browser("192.0.2.1")
 	page := b.do("GET", "/signin", nil, nil)
 	fail.Store(true)
+	// The audit disk is off the request path: the failure shows at the
+	// next audit log flush, and the engine fails closed from then on.
+	_, err = eng.Audit(context.Background(), engine.AuditEntry{Operation: "test", Outcome: engine.AuditOK})
+	require.NoError(t, err)
+	require.ErrorIs(t, eng.FlushAudit(context.Background()), engine.ErrAuditFailed)
 	w := b.do("POST", "/signin", url.Values{"csrf": {csrfFrom(t, page)}, "access_key": {testAK}, "secret_key": {testSK}}, nil)
 	require.Equal(t, http.StatusServiceUnavailable, w.Code)
 	require.Contains(t, text(w), "could not be recorded in the audit log, so it was refused")

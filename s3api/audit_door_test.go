@@ -55,8 +55,12 @@ func TestAuditFailureAnswers503(t *testing.T) {
 	vid := e.mustPut("locked", "k", "data")
 
 	fail.Store(true)
+	// The refusal's entry is durable in its WAL record (the audit disk is
+	// off the request path); the next audit log flush fails, and from then
+	// on the engine fails closed.
 	_, err = e.s3.DeleteObject(ctx(), &s3.DeleteObjectInput{Bucket: aws.String("locked"), Key: aws.String("held"), VersionId: aws.String(held)})
-	requireCode(t, err, "ServiceUnavailable", http.StatusServiceUnavailable)
+	requireCode(t, err, "AccessDenied", http.StatusForbidden)
+	require.ErrorIs(t, e.eng.FlushAudit(context.Background()), engine.ErrAuditFailed)
 	require.ErrorIs(t, e.eng.Err(), engine.ErrAuditFailed, "/health/ready must fail")
 	_, err = e.s3.PutObjectLegalHold(ctx(), &s3.PutObjectLegalHoldInput{Bucket: aws.String("locked"), Key: aws.String("k"),
 		VersionId: aws.String(vid), LegalHold: &types.ObjectLockLegalHold{Status: types.ObjectLockLegalHoldStatusOn}})

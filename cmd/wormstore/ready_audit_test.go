@@ -71,6 +71,12 @@ func TestReadyFailsAfterAuditFailure(t *testing.T) {
 	require.Equal(t, "ready\n", body)
 
 	fail.Store(true)
+	// The audit disk is off the request path: this change is acknowledged
+	// with its entry in the WAL; the next audit log flush fails and the
+	// engine fails closed.
+	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("first")})
+	require.NoError(t, err)
+	require.ErrorIs(t, eng.FlushAudit(ctx), engine.ErrAuditFailed)
 	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("after")})
 	var ae smithy.APIError
 	require.True(t, errors.As(err, &ae), "%v", err)
@@ -99,4 +105,9 @@ func TestReadyFailsAfterAuditFailure(t *testing.T) {
 	require.ErrorIs(t, err, engine.ErrNoSuchBucket, "a change that could not be audited must not happen")
 	_, err = re.Bucket(ctx, "before")
 	require.NoError(t, err)
+	_, err = re.Bucket(ctx, "first")
+	require.NoError(t, err)
+	rep, err := re.VerifyAudit(ctx)
+	require.NoError(t, err)
+	require.True(t, rep.OK(), "%v", rep.Problems)
 }

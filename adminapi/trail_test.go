@@ -243,18 +243,24 @@ func TestAdminAuditReads(t *testing.T) {
 
 // failingAuditFS fails every write to the audit stream's files while
 // fail is set.
-func failingAuditFS(fail *atomic.Bool) vfs.FS {
+func failingAuditFS(fail *atomic.Bool) vfs.FS { return failingWritesFS(fail, "/audit") }
+
+// failingWritesFS fails every write to files whose path contains part
+// while fail is set.
+func failingWritesFS(fail *atomic.Bool, part string) vfs.FS {
 	return errorfs.Wrap(vfs.NewMem(), errorfs.InjectorFunc(func(op errorfs.Op) error {
-		if fail.Load() && strings.Contains(op.Path, "/audit") && op.Kind.ReadOrWrite() == errorfs.OpIsWrite {
+		if fail.Load() && strings.Contains(op.Path, part) && op.Kind.ReadOrWrite() == errorfs.OpIsWrite {
 			return syscall.EIO
 		}
 		return nil
 	}))
 }
 
-// TestAdminAuditFailureRefusesChange: when the audit stream cannot take the
-// intent entry, an identity change fails with 503 and does not happen;
-// audit reads and denials are refused too.
+// TestAdminAuditFailureRefusesChange: once the audit stream's disk fails
+// (noticed at the first flush of the lazily written audit log; the
+// entries themselves are durable in the WAL), the engine fails closed: an
+// identity change fails with 503 and does not happen; audit reads and
+// denials are refused too.
 func TestAdminAuditFailureRefusesChange(t *testing.T) {
 	var fail atomic.Bool
 	at := newAdminTestWith(t, testOptions{fs: failingAuditFS(&fail), broken: true})
@@ -264,6 +270,9 @@ func TestAdminAuditFailureRefusesChange(t *testing.T) {
 	require.Equal(t, http.StatusOK, st, "%s", b)
 
 	fail.Store(true)
+	require.Error(t, at.eng.FlushAudit(context.Background()), "the audit log write must fail")
+	require.Error(t, at.eng.Err(), "an audit log failure fails the engine closed")
+
 	st, b = at.callBody(t, "PUT", "users/alice/policies/bypass", []byte(bypassPolicy), "")
 	require.Equal(t, http.StatusServiceUnavailable, st, "%s", b)
 	e := decodeAPIError(t, b)
@@ -302,9 +311,11 @@ func (b failAfterBackend) PutUserPolicy(ctx context.Context, user, name string, 
 
 // TestAdminAuditResultFailure: a change applied whose result entry cannot
 // be written is answered 503, naming the intent entry that records it.
+// Audit entries are made durable by the WAL record that carries them, so
+// the result entry is lost when the WAL write fails.
 func TestAdminAuditResultFailure(t *testing.T) {
 	var fail atomic.Bool
-	at := newAdminTestWith(t, testOptions{fs: failingAuditFS(&fail), broken: true})
+	at := newAdminTestWith(t, testOptions{fs: failingWritesFS(&fail, "/wal/"), broken: true})
 	ids := adminapitest.NewFakeIAM()
 	at.api.AttachIdentities(failAfterBackend{ids, &fail})
 	st, _, b := at.call(t, "PUT", "users/alice", nil)

@@ -780,8 +780,13 @@ func (e *Engine) AuditEntries(ctx context.Context, from uint64, fn func(AuditEnt
 		return ErrClosed
 	}
 	// Entries of acknowledged requests may still be queued: write them
-	// first (a failure fails the engine; what is in the log is served).
-	_ = e.flushAudit()
+	// first. If that fails the stream on disk is known to be incomplete:
+	// refuse rather than serve it as if it were whole (the failure also
+	// fails the engine; the entries are safe in the WAL and reach the log
+	// at the next open).
+	if err := e.flushAudit(); err != nil {
+		return fmt.Errorf("%w: audit log cannot be completed: %w", ErrAuditFailed, err)
+	}
 	n := 0
 	return e.audit.log.Replay(wal.LSN(max(from, 1)), func(lsn wal.LSN, p []byte) error {
 		if n++; n%1024 == 0 {

@@ -40,6 +40,8 @@ type Report struct {
 	Version  int      `json:"version"`
 	Workload Workload `json:"workload"`
 	Endpoint string   `json:"endpoint"`
+	// Client is the SDK that issued the requests: aws or minio.
+	Client string `json:"client"`
 	// Embedded is set when the server ran in the benchmark's process.
 	Embedded    bool      `json:"embedded"`
 	Bucket      string    `json:"bucket"`
@@ -421,6 +423,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	where := r.Endpoint
 	if r.Embedded {
 		where += " (embedded server, same process)"
+	}
+	if r.Client != "" {
+		where += ", client " + r.Client
 	}
 	fmt.Fprintf(&b, "wormstore bench %s: %s, bucket %s, prefix %s\n", r.Workload, where, r.Bucket, r.Prefix)
 	fmt.Fprintf(&b, "Client machine: %d CPUs (GOMAXPROCS %d), %s/%s, %s. Warm-up %s excluded.\n",

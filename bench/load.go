@@ -413,10 +413,32 @@ func errString(err error) string {
 	return s
 }
 
-// nextKey returns a new key for worker w.
+// nextKey returns a new key for worker w: prefix, the worker id in at
+// least 3 digits, "/", the sequence number in at least 8 (as
+// fmt's %03d/%08d, without its per-call formatting cost).
 func (w *worker) nextKey() string {
 	w.seq++
-	return fmt.Sprintf("%s%03d/%08d", w.r.prefix, w.id, w.seq)
+	b := make([]byte, 0, len(w.r.prefix)+16)
+	b = append(b, w.r.prefix...)
+	b = appendPadded(b, w.id, 3)
+	b = append(b, '/')
+	b = appendPadded(b, w.seq, 8)
+	return string(b)
+}
+
+// appendPadded appends the decimal n (not negative), zero-padded to
+// width digits.
+func appendPadded(b []byte, n, width int) []byte {
+	var d [20]byte
+	i := len(d)
+	for n >= 10 || len(d)-i < width-1 {
+		i--
+		d[i] = byte('0' + n%10)
+		n /= 10
+	}
+	i--
+	d[i] = byte('0' + n)
+	return append(b, d[i:]...)
 }
 
 // size returns the size of the next object.

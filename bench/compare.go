@@ -348,6 +348,9 @@ func Compare(ctx context.Context, cfg CompareConfig) (*CompareReport, error) {
 				run := compareOne(ctx, cfg, base, t, w, round)
 				if cfg.Progress != nil {
 					line := fmt.Sprintf("round %d  %-10s %-12s %10.1f obj/s  (%d ops, %d errors)", round, w, t.Name, run.ObjPerSec, run.Considered, run.Errors)
+					if run.Report != nil && run.Report.ClientCPUPerOp > 0 {
+						line += fmt.Sprintf("  client %.0f µs CPU/req", run.Report.ClientCPUPerOp)
+					}
 					if run.Err != "" {
 						line += "  error: " + run.Err
 					}

@@ -309,8 +309,13 @@ func Run(ctx context.Context, w Workload, cfg Config) (*Report, error) {
 	if err := r.prepare(ctx); err != nil {
 		return rep, err
 	}
+	cpu0 := ProcessCPUTime()
 	r.runMain(ctx)
+	cpu := ProcessCPUTime() - cpu0
 	rep.Interrupted = ctx.Err() != nil
+	if n := r.requests(); n > 0 && cpu > 0 {
+		rep.ClientCPUPerOp = float64(cpu.Microseconds()) / float64(n)
+	}
 	rep.Operations = r.analyze()
 	return rep, nil
 }
@@ -939,6 +944,18 @@ func (r *runner) liveLine(elapsed time.Duration) string {
 	s := summarizeDurations(lat)
 	return fmt.Sprintf("%s %5.0fs%s  %8.1f obj/s  %8.2f MiB/s  errors %d  p50 %s  p99 %s",
 		r.w, elapsed.Seconds(), phase, float64(n), float64(bytes)/(1<<20), r.failed.Load(), fmtDur(s.p50), fmtDur(s.p99))
+}
+
+// requests counts the main phase's requests (a DeleteObjects or a LIST
+// of many keys is one).
+func (r *runner) requests() int {
+	var n int
+	for _, w := range r.workers {
+		w.mu.Lock()
+		n += len(w.ops)
+		w.mu.Unlock()
+	}
+	return n
 }
 
 // analyze computes the statistics of every operation type.

@@ -82,6 +82,7 @@ func TestBenchClientMinioRetention(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Equal(t, bench.ClientMinio, rep.Client)
+	require.Positive(t, rep.ClientCPUPerOp, "process CPU per request recorded")
 	put := op(t, rep, bench.OpPut)
 	require.Equal(t, 20, put.Considered)
 	require.Zero(t, put.Errors, "errors: %v", put.ErrorSamples)

@@ -39,7 +39,7 @@ type benchCmd struct {
 	Region    string `help:"Signing region." default:"us-east-1" env:"WORMSTORE_BENCH_REGION"`
 	TLS       bool   `name:"tls" help:"Use HTTPS (with --embedded: serve HTTPS with a self-signed certificate)." env:"WORMSTORE_BENCH_TLS"`
 	Insecure  bool   `help:"Do not verify the server's TLS certificate." env:"WORMSTORE_BENCH_INSECURE"`
-	Client    string `help:"Load client for the measured requests: aws (aws-sdk-go-v2) or minio (minio-go v7, set up as warp sets it up; less client CPU per request). Set-up and clean-up always use aws." enum:"aws,minio" default:"aws" env:"WORMSTORE_BENCH_CLIENT"`
+	Client    string `help:"Load client for the measured requests: aws (aws-sdk-go-v2) or minio (minio-go v7, set up as warp sets it up). Set-up and clean-up always use aws." enum:"aws,minio" default:"aws" env:"WORMSTORE_BENCH_CLIENT"`
 	Embedded  bool   `help:"Start an in-process wormstore server on a temporary directory (removed at exit) and benchmark it over loopback; no setup needed." env:"WORMSTORE_BENCH_EMBEDDED"`
 
 	Bucket      string        `help:"Bucket; created if missing (and then deleted when empty at the end)." default:"wormstore-bench" env:"WORMSTORE_BENCH_BUCKET"`

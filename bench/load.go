@@ -526,25 +526,10 @@ func (w *worker) putObject(ctx context.Context, key string, size int64, lockUnti
 func (w *worker) getObject(ctx context.Context, key, version string, size int64) Op {
 	var ttfb time.Duration
 	op := w.timed(OpGet, size, func() error {
-		t0 := time.Now()
-		body, err := w.r.c.get(ctx, key, version)
-		ttfb = time.Since(t0)
-		if err != nil {
-			return err
-		}
 		var n int64
-		for {
-			k, err := body.Read(w.rbuf)
-			n += int64(k)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				body.Close()
-				return err
-			}
-		}
-		if err := body.Close(); err != nil {
+		var err error
+		n, ttfb, err = w.r.c.get(ctx, key, version, w.rbuf)
+		if err != nil {
 			return err
 		}
 		if n != size {

@@ -34,9 +34,11 @@ type loadClient interface {
 	// put writes key from body (size bytes); a non-zero lockUntil adds
 	// a COMPLIANCE lock to that date. It returns the version id, if any.
 	put(ctx context.Context, key string, body *objectBody, size int64, lockUntil time.Time) (string, error)
-	// get starts reading key (at version, if set) and returns once the
-	// response headers are in.
-	get(ctx context.Context, key, version string) (io.ReadCloser, error)
+	// get reads key (at version, if set) to the end through buf and
+	// returns the bytes read and the time to first byte (aws: response
+	// headers in; minio: first Read returned, as minio-go's GetObject
+	// sends nothing before it).
+	get(ctx context.Context, key, version string, buf []byte) (n int64, ttfb time.Duration, err error)
 	// head returns the size of key (at version, if set).
 	head(ctx context.Context, key, version string) (int64, error)
 	deleteObject(ctx context.Context, key, version string) error
@@ -90,12 +92,32 @@ func (c *awsClient) put(ctx context.Context, key string, body *objectBody, size 
 	return aws.ToString(out.VersionId), nil
 }
 
-func (c *awsClient) get(ctx context.Context, key, version string) (io.ReadCloser, error) {
+func (c *awsClient) get(ctx context.Context, key, version string, buf []byte) (int64, time.Duration, error) {
+	t0 := time.Now()
 	out, err := c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: c.bucket, Key: aws.String(key), VersionId: optional(version)})
+	ttfb := time.Since(t0)
 	if err != nil {
-		return nil, err
+		return 0, ttfb, err
 	}
-	return out.Body, nil
+	n, err := drain(out.Body, buf, 0)
+	return n, ttfb, err
+}
+
+// drain reads body to the end through buf (n bytes already read) and
+// closes it.
+func drain(body io.ReadCloser, buf []byte, n int64) (int64, error) {
+	for {
+		k, err := body.Read(buf)
+		n += int64(k)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			body.Close()
+			return n, err
+		}
+	}
+	return n, body.Close()
 }
 
 func (c *awsClient) head(ctx context.Context, key, version string) (int64, error) {
@@ -267,18 +289,25 @@ func (c *minioClient) put(ctx context.Context, key string, body *objectBody, siz
 	return info.VersionID, nil
 }
 
-func (c *minioClient) get(ctx context.Context, key, version string) (io.ReadCloser, error) {
+func (c *minioClient) get(ctx context.Context, key, version string, buf []byte) (int64, time.Duration, error) {
+	t0 := time.Now()
 	o, err := c.c.GetObject(ctx, c.bucket, key, minio.GetObjectOptions{VersionID: version})
 	if err != nil {
-		return nil, err
+		return 0, time.Since(t0), err
 	}
-	// GetObject is lazy: Stat sends the GET and waits for its headers
-	// (no extra request), as warp does to take the time to first byte.
-	if _, err := o.Stat(); err != nil {
+	// GetObject is lazy: the first Read sends the GET (o.Stat first
+	// would send a HEAD as well), so the first byte is when it returns.
+	k, err := o.Read(buf)
+	ttfb := time.Since(t0)
+	if err == io.EOF {
+		return int64(k), ttfb, o.Close()
+	}
+	if err != nil {
 		o.Close()
-		return nil, err
+		return int64(k), ttfb, err
 	}
-	return o, nil
+	n, err := drain(o, buf, int64(k))
+	return n, ttfb, err
 }
 
 func (c *minioClient) head(ctx context.Context, key, version string) (int64, error) {

@@ -245,6 +245,7 @@ type CompareReport struct {
 	Machine   Machine      `json:"machine"`
 	Started   time.Time    `json:"started"`
 	Config    string       `json:"config"`
+	Client    string       `json:"client"` // the load client: aws or minio
 	Runs      []CompareRun `json:"runs"`
 }
 
@@ -324,7 +325,10 @@ func Compare(ctx context.Context, cfg CompareConfig) (*CompareReport, error) {
 	}
 	base := cfg.Base
 	base.EnsureDefaults()
-	rep := &CompareReport{Workloads: cfg.Workloads, Rounds: cfg.Rounds, Machine: thisMachine(), Started: time.Now().UTC(),
+	if base.Client != ClientAWS && base.Client != ClientMinio {
+		return nil, fmt.Errorf("bench: unknown client %q (want aws or minio)", base.Client)
+	}
+	rep := &CompareReport{Workloads: cfg.Workloads, Rounds: cfg.Rounds, Machine: thisMachine(), Started: time.Now().UTC(), Client: base.Client,
 		Config: fmt.Sprintf("concurrency %d, object size %s, duration %v, warm-up %v", base.Concurrent, Size(base.ObjSize), base.Duration, base.Warmup)}
 	for _, t := range cfg.Targets {
 		rep.Targets = append(rep.Targets, t.Name)
@@ -344,6 +348,9 @@ func Compare(ctx context.Context, cfg CompareConfig) (*CompareReport, error) {
 				run := compareOne(ctx, cfg, base, t, w, round)
 				if cfg.Progress != nil {
 					line := fmt.Sprintf("round %d  %-10s %-12s %10.1f obj/s  (%d ops, %d errors)", round, w, t.Name, run.ObjPerSec, run.Considered, run.Errors)
+					if run.Report != nil && run.Report.ClientCPUPerOp > 0 {
+						line += fmt.Sprintf("  client %.0f µs CPU/req", run.Report.ClientCPUPerOp)
+					}
 					if run.Err != "" {
 						line += "  error: " + run.Err
 					}
@@ -475,7 +482,11 @@ func (r *CompareReport) Cell(w Workload, target string) Cell {
 // each target, and the first target's ratio to each other target.
 func (r *CompareReport) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "wormstore bench compare: %d round(s), interleaved; %s.\n", r.Rounds, r.Config)
+	client := ""
+	if r.Client != "" {
+		client = ", client " + r.Client
+	}
+	fmt.Fprintf(&b, "wormstore bench compare: %d round(s), interleaved; %s%s.\n", r.Rounds, r.Config, client)
 	fmt.Fprintf(&b, "Machine: %d CPUs (GOMAXPROCS %d), %s/%s; client and servers share it. Median of the rounds, obj/s.\n\n",
 		r.Machine.CPUs, r.Machine.GOMAXPROCS, r.Machine.GOOS, r.Machine.GOARCH)
 	head := []string{"workload"}

@@ -152,3 +152,32 @@ func TestParseEndpointURL(t *testing.T) {
 		require.Error(t, err, s)
 	}
 }
+
+func TestCompareMinioClient(t *testing.T) {
+	var starts, stops atomic.Int32
+	rep, err := bench.Compare(context.Background(), bench.CompareConfig{
+		Targets:   []bench.Target{inProcessTarget(t, "a", &starts, &stops), inProcessTarget(t, "b", &starts, &stops)},
+		Workloads: []bench.Workload{bench.WorkloadPut, bench.WorkloadRetention},
+		Base:      bench.Config{Client: bench.ClientMinio, Concurrent: 2, ObjSize: 1 << 10, Objects: 4, Duration: 150 * time.Millisecond},
+	})
+	require.NoError(t, err)
+	require.Equal(t, bench.ClientMinio, rep.Client)
+	require.Len(t, rep.Runs, 4)
+	for _, r := range rep.Runs {
+		require.Empty(t, r.Err, "%s %s", r.Workload, r.Target)
+		require.Equal(t, bench.ClientMinio, r.Report.Client)
+		require.Positive(t, r.Considered, "%s %s", r.Workload, r.Target)
+		require.Zero(t, r.Errors, "%s %s", r.Workload, r.Target)
+	}
+	var out bytes.Buffer
+	require.NoError(t, rep.WriteText(&out))
+	first, _, _ := strings.Cut(out.String(), "\n")
+	require.Contains(t, first, ", client minio.")
+
+	_, err = bench.Compare(context.Background(), bench.CompareConfig{
+		Targets:   []bench.Target{inProcessTarget(t, "a", &starts, &stops)},
+		Workloads: []bench.Workload{bench.WorkloadPut},
+		Base:      bench.Config{Client: "curl"},
+	})
+	require.ErrorContains(t, err, `unknown client "curl"`)
+}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Workload names a load that Run generates.
@@ -106,6 +105,10 @@ const (
 type Config struct {
 	// Endpoint is host:port or a URL. Default 127.0.0.1:9000.
 	Endpoint string
+	// Client is the SDK that issues the measured requests: "aws"
+	// (aws-sdk-go-v2, the default) or "minio" (minio-go v7, set up as
+	// warp sets it up). Bucket set-up and clean-up always use aws.
+	Client string
 	// AccessKey and SecretKey sign every request (SigV4).
 	AccessKey, SecretKey string
 	// Region is the signing region. Default us-east-1.
@@ -168,6 +171,9 @@ func (c *Config) EnsureDefaults() {
 	if c.Region == "" {
 		c.Region = DefaultRegion
 	}
+	if c.Client == "" {
+		c.Client = ClientAWS
+	}
 	if c.Bucket == "" {
 		c.Bucket = DefaultBucket
 	}
@@ -203,6 +209,8 @@ func (c *Config) Validate(w Workload) error {
 		return fmt.Errorf("bench: unknown workload %q", w)
 	}
 	switch {
+	case c.Client != ClientAWS && c.Client != ClientMinio:
+		return fmt.Errorf("bench: unknown client %q (want aws or minio)", c.Client)
 	case c.AccessKey == "" || c.SecretKey == "":
 		return fmt.Errorf("bench: an access key and a secret key are needed (--access-key, --secret-key), or --embedded")
 	case c.Concurrent < 1:
@@ -266,15 +274,19 @@ func Run(ctx context.Context, w Workload, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	lc, err := newLoadClient(cfg, client)
+	if err != nil {
+		return nil, err
+	}
 	ep, _ := EndpointURL(cfg)
 	r := &runner{
-		w: w, cfg: cfg, s3: client, epoch: time.Now(), bucket: cfg.Bucket,
+		w: w, cfg: cfg, s3: client, c: lc, epoch: time.Now(), bucket: cfg.Bucket,
 		prefix:  "wsbench-" + randomName(8) + "/",
 		uploads: map[string]string{},
 		pool:    newPool(),
 	}
 	rep := &Report{
-		Workload: w, Endpoint: ep, Bucket: cfg.Bucket, Prefix: r.prefix,
+		Workload: w, Client: cfg.Client, Endpoint: ep, Bucket: cfg.Bucket, Prefix: r.prefix,
 		Concurrency: cfg.Concurrent, ObjectSize: cfg.ObjSize, RandomSize: cfg.RandSize,
 		Duration: cfg.Duration.Seconds(), Warmup: cfg.Warmup.Seconds(),
 		Started: r.epoch.UTC(), Machine: thisMachine(), Embedded: cfg.Embedded,
@@ -297,8 +309,13 @@ func Run(ctx context.Context, w Workload, cfg Config) (*Report, error) {
 	if err := r.prepare(ctx); err != nil {
 		return rep, err
 	}
+	cpu0 := ProcessCPUTime()
 	r.runMain(ctx)
+	cpu := ProcessCPUTime() - cpu0
 	rep.Interrupted = ctx.Err() != nil
+	if n := r.requests(); n > 0 && cpu > 0 {
+		rep.ClientCPUPerOp = float64(cpu.Microseconds()) / float64(n)
+	}
 	rep.Operations = r.analyze()
 	return rep, nil
 }
@@ -307,8 +324,9 @@ func Run(ctx context.Context, w Workload, cfg Config) (*Report, error) {
 type runner struct {
 	w       Workload
 	cfg     Config
-	s3      *s3.Client
-	epoch   time.Time // Op times are relative to it
+	s3      *s3.Client // set-up and clean-up
+	c       loadClient // the measured requests
+	epoch   time.Time  // Op times are relative to it
 	bucket  string
 	prefix  string
 	created bool   // the bucket was created by this run
@@ -335,6 +353,8 @@ type worker struct {
 	rbuf []byte // read buffer
 	seq  int    // objects written
 
+	listPrefix string // the list workload's prefix, made once
+
 	// own holds the versions this worker put and alone touches
 	// (retention, legalhold), so their state needs no lock.
 	own []*ownedVersion
@@ -357,7 +377,7 @@ type ownedVersion struct {
 // mpu is an open multipart upload.
 type mpu struct {
 	key, id string
-	parts   []types.CompletedPart
+	parts   []uploadedPart
 }
 
 // now is the time since the run's epoch.
@@ -398,10 +418,32 @@ func errString(err error) string {
 	return s
 }
 
-// nextKey returns a new key for worker w.
+// nextKey returns a new key for worker w: prefix, the worker id in at
+// least 3 digits, "/", the sequence number in at least 8 (as
+// fmt's %03d/%08d, without its per-call formatting cost).
 func (w *worker) nextKey() string {
 	w.seq++
-	return fmt.Sprintf("%s%03d/%08d", w.r.prefix, w.id, w.seq)
+	b := make([]byte, 0, len(w.r.prefix)+16)
+	b = append(b, w.r.prefix...)
+	b = appendPadded(b, w.id, 3)
+	b = append(b, '/')
+	b = appendPadded(b, w.seq, 8)
+	return string(b)
+}
+
+// appendPadded appends the decimal n (not negative), zero-padded to
+// width digits.
+func appendPadded(b []byte, n, width int) []byte {
+	var d [20]byte
+	i := len(d)
+	for n >= 10 || len(d)-i < width-1 {
+		i--
+		d[i] = byte('0' + n%10)
+		n /= 10
+	}
+	i--
+	d[i] = byte('0' + n)
+	return append(b, d[i:]...)
 }
 
 // size returns the size of the next object.
@@ -467,20 +509,14 @@ func (b *objectBody) Seek(off int64, whence int) (int64, error) {
 	return off, nil
 }
 
-// putObject puts a new object of the given size under key and returns the
+// putObject puts a new object of the given size under key, with a
+// COMPLIANCE lock until lockUntil unless that is zero, and returns the
 // operation and the version id (if the bucket is versioned).
-func (w *worker) putObject(ctx context.Context, key string, size int64, in *s3.PutObjectInput) (Op, string) {
-	if in == nil {
-		in = &s3.PutObjectInput{}
-	}
-	in.Bucket, in.Key = aws.String(w.r.bucket), aws.String(key)
-	in.Body, in.ContentLength = w.body(size), aws.Int64(size)
+func (w *worker) putObject(ctx context.Context, key string, size int64, lockUntil time.Time) (Op, string) {
+	body := w.body(size)
 	var version string
-	op := w.timed(OpPut, size, func() error {
-		out, err := w.r.s3.PutObject(ctx, in)
-		if err == nil {
-			version = aws.ToString(out.VersionId)
-		}
+	op := w.timed(OpPut, size, func() (err error) {
+		version, err = w.r.c.put(ctx, key, body, size, lockUntil)
 		return err
 	})
 	return op, version
@@ -490,29 +526,10 @@ func (w *worker) putObject(ctx context.Context, key string, size int64, in *s3.P
 func (w *worker) getObject(ctx context.Context, key, version string, size int64) Op {
 	var ttfb time.Duration
 	op := w.timed(OpGet, size, func() error {
-		t0 := time.Now()
-		in := &s3.GetObjectInput{Bucket: aws.String(w.r.bucket), Key: aws.String(key)}
-		if version != "" {
-			in.VersionId = aws.String(version)
-		}
-		out, err := w.r.s3.GetObject(ctx, in)
-		ttfb = time.Since(t0)
-		if err != nil {
-			return err
-		}
 		var n int64
-		for {
-			k, err := out.Body.Read(w.rbuf)
-			n += int64(k)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				out.Body.Close()
-				return err
-			}
-		}
-		if err := out.Body.Close(); err != nil {
+		var err error
+		n, ttfb, err = w.r.c.get(ctx, key, version, w.rbuf)
+		if err != nil {
 			return err
 		}
 		if n != size {
@@ -527,15 +544,11 @@ func (w *worker) getObject(ctx context.Context, key, version string, size int64)
 // statObject heads key (at version, if set).
 func (w *worker) statObject(ctx context.Context, key, version string, size int64) Op {
 	return w.timed(OpStat, 0, func() error {
-		in := &s3.HeadObjectInput{Bucket: aws.String(w.r.bucket), Key: aws.String(key)}
-		if version != "" {
-			in.VersionId = aws.String(version)
-		}
-		out, err := w.r.s3.HeadObject(ctx, in)
+		got, err := w.r.c.head(ctx, key, version)
 		if err != nil {
 			return err
 		}
-		if got := aws.ToInt64(out.ContentLength); got != size {
+		if got != size {
 			return fmt.Errorf("HEAD %s: size %d, want %d", key, got, size)
 		}
 		return nil
@@ -545,12 +558,7 @@ func (w *worker) statObject(ctx context.Context, key, version string, size int64
 // deleteObject deletes key (a version of it, if set).
 func (w *worker) deleteObject(ctx context.Context, key, version string) Op {
 	return w.timed(OpDelete, 0, func() error {
-		in := &s3.DeleteObjectInput{Bucket: aws.String(w.r.bucket), Key: aws.String(key)}
-		if version != "" {
-			in.VersionId = aws.String(version)
-		}
-		_, err := w.r.s3.DeleteObject(ctx, in)
-		return err
+		return w.r.c.deleteObject(ctx, key, version)
 	})
 }
 
@@ -560,18 +568,11 @@ func (r *runner) prepare(ctx context.Context) error {
 	r.prepStart = r.now()
 	defer func() { r.prepEnd = r.now() }()
 	var n int
-	var in func() *s3.PutObjectInput
 	switch r.w {
 	case WorkloadPut, WorkloadMultipart:
 		return nil
 	case WorkloadRetention:
 		r.reportPrepare = true
-		in = func() *s3.PutObjectInput {
-			return &s3.PutObjectInput{
-				ObjectLockMode:            types.ObjectLockModeCompliance,
-				ObjectLockRetainUntilDate: aws.Time(time.Now().Add(r.cfg.LockRetain).Truncate(time.Second)),
-			}
-		}
 	}
 	n = r.cfg.objects(r.w)
 	conc := len(r.workers)
@@ -592,11 +593,11 @@ func (r *runner) prepare(ctx context.Context) error {
 					key = w.nextKey()
 				}
 				size := w.size()
-				var lock *s3.PutObjectInput
-				if in != nil {
-					lock = in()
+				var until time.Time
+				if r.w == WorkloadRetention {
+					until = time.Now().Add(r.cfg.LockRetain).Truncate(time.Second)
 				}
-				op, version := w.putObject(ctx, key, size, lock)
+				op, version := w.putObject(ctx, key, size, until)
 				if ctx.Err() != nil {
 					return
 				}
@@ -610,7 +611,7 @@ func (r *runner) prepare(ctx context.Context) error {
 				done.Add(1)
 				switch r.w {
 				case WorkloadRetention:
-					w.own = append(w.own, &ownedVersion{key: key, version: version, until: aws.ToTime(lock.ObjectLockRetainUntilDate)})
+					w.own = append(w.own, &ownedVersion{key: key, version: version, until: until})
 				case WorkloadLegalHold:
 					w.own = append(w.own, &ownedVersion{key: key, version: version})
 				case WorkloadList:
@@ -660,7 +661,7 @@ func (w *worker) step(ctx context.Context) (done bool) {
 	var op Op
 	switch r.w {
 	case WorkloadPut:
-		op, _ = w.putObject(ctx, w.nextKey(), w.size(), nil)
+		op, _ = w.putObject(ctx, w.nextKey(), w.size(), time.Time{})
 	case WorkloadGet, WorkloadStat:
 		e := r.pool.acquire(w.rng)
 		if e == nil {
@@ -698,18 +699,16 @@ func (w *worker) step(ctx context.Context) (done bool) {
 
 // list lists the worker's own prefix to the end with ListObjectsV2.
 func (w *worker) list(ctx context.Context) Op {
-	prefix := fmt.Sprintf("%sw%03d/", w.r.prefix, w.id)
+	prefix := w.listPrefix
+	if prefix == "" {
+		prefix = fmt.Sprintf("%sw%03d/", w.r.prefix, w.id)
+		w.listPrefix = prefix
+	}
 	var keys int
-	op := w.timed(OpList, 0, func() error {
-		p := s3.NewListObjectsV2Paginator(w.r.s3, &s3.ListObjectsV2Input{
-			Bucket: aws.String(w.r.bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(1000),
-		})
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				return err
-			}
-			keys += len(out.Contents)
+	op := w.timed(OpList, 0, func() (err error) {
+		keys, err = w.r.c.list(ctx, prefix)
+		if err != nil {
+			return err
 		}
 		if keys != w.seq {
 			return fmt.Errorf("LIST %s: %d keys, want %d", prefix, keys, w.seq)
@@ -722,24 +721,12 @@ func (w *worker) list(ctx context.Context) Op {
 
 // deleteBatch deletes batch with one DeleteObjects.
 func (w *worker) deleteBatch(ctx context.Context, batch []*poolEntry) Op {
-	ids := make([]types.ObjectIdentifier, len(batch))
+	keys := make([]string, len(batch))
 	for i, e := range batch {
-		ids[i] = types.ObjectIdentifier{Key: aws.String(e.key)}
+		keys[i] = e.key
 	}
 	op := w.timed(OpDelete, 0, func() error {
-		out, err := w.r.s3.DeleteObjects(ctx, &s3.DeleteObjectsInput{
-			Bucket: aws.String(w.r.bucket),
-			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
-		})
-		if err != nil {
-			return err
-		}
-		if len(out.Errors) > 0 {
-			e := out.Errors[0]
-			return fmt.Errorf("DeleteObjects: %d of %d keys failed, first %s: %s %s",
-				len(out.Errors), len(ids), aws.ToString(e.Key), aws.ToString(e.Code), aws.ToString(e.Message))
-		}
-		return nil
+		return w.r.c.deleteKeys(ctx, keys)
 	})
 	op.Objects = len(batch)
 	return op
@@ -787,7 +774,7 @@ func (w *worker) mixed(ctx context.Context) Op {
 		key = w.nextKey()
 	}
 	size := w.size()
-	op, version := w.putObject(ctx, key, size, nil)
+	op, version := w.putObject(ctx, key, size, time.Time{})
 	if op.Err == "" {
 		r.pool.add(key, version, size)
 	}
@@ -800,9 +787,7 @@ func (w *worker) multipartStep(ctx context.Context) bool {
 	r := w.r
 	if w.upload == nil {
 		key := w.nextKey()
-		out, err := r.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-			Bucket: aws.String(r.bucket), Key: aws.String(key), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
-		})
+		id, err := r.c.createUpload(ctx, key)
 		if ctx.Err() != nil {
 			return true
 		}
@@ -812,23 +797,17 @@ func (w *worker) multipartStep(ctx context.Context) bool {
 			w.record(op, false)
 			return false
 		}
-		w.upload = &mpu{key: key, id: aws.ToString(out.UploadId)}
+		w.upload = &mpu{key: key, id: id}
 		r.mu.Lock()
 		r.uploads[w.upload.id] = key
 		r.mu.Unlock()
 	}
 	u := w.upload
-	n := int32(len(u.parts) + 1)
-	var part types.CompletedPart
-	op := w.timed(OpPutPart, r.cfg.PartSize, func() error {
-		out, err := r.s3.UploadPart(ctx, &s3.UploadPartInput{
-			Bucket: aws.String(r.bucket), Key: aws.String(u.key), UploadId: aws.String(u.id),
-			PartNumber: aws.Int32(n), Body: w.body(r.cfg.PartSize), ContentLength: aws.Int64(r.cfg.PartSize),
-			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
-		})
-		if err == nil {
-			part = types.CompletedPart{PartNumber: aws.Int32(n), ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32}
-		}
+	n := len(u.parts) + 1
+	body := w.body(r.cfg.PartSize)
+	var part uploadedPart
+	op := w.timed(OpPutPart, r.cfg.PartSize, func() (err error) {
+		part, err = r.c.uploadPart(ctx, u.key, u.id, n, body, r.cfg.PartSize)
 		return err
 	})
 	if ctx.Err() != nil {
@@ -843,11 +822,7 @@ func (w *worker) multipartStep(ctx context.Context) bool {
 		return false
 	}
 	op = w.timed(OpComplete, 0, func() error {
-		_, err := r.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-			Bucket: aws.String(r.bucket), Key: aws.String(u.key), UploadId: aws.String(u.id),
-			MultipartUpload: &types.CompletedMultipartUpload{Parts: u.parts},
-		})
-		return err
+		return r.c.complete(ctx, u.key, u.id, u.parts)
 	})
 	if ctx.Err() != nil {
 		return true
@@ -872,11 +847,7 @@ func (w *worker) extendRetention(ctx context.Context) Op {
 		until = u
 	}
 	op := w.timed(OpRetention, 0, func() error {
-		_, err := w.r.s3.PutObjectRetention(ctx, &s3.PutObjectRetentionInput{
-			Bucket: aws.String(w.r.bucket), Key: aws.String(v.key), VersionId: optional(v.version),
-			Retention: &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeCompliance, RetainUntilDate: aws.Time(until)},
-		})
-		return err
+		return w.r.c.putRetention(ctx, v.key, v.version, until)
 	})
 	// Keep the later date either way: on failure the server may or may
 	// not have applied it; clean-up asks.
@@ -888,16 +859,8 @@ func (w *worker) extendRetention(ctx context.Context) Op {
 // toggleLegalHold flips the legal hold of one of the worker's versions.
 func (w *worker) toggleLegalHold(ctx context.Context) Op {
 	v := w.own[w.rng.IntN(len(w.own))]
-	status := types.ObjectLockLegalHoldStatusOn
-	if v.hold {
-		status = types.ObjectLockLegalHoldStatusOff
-	}
 	op := w.timed(OpLegalHold, 0, func() error {
-		_, err := w.r.s3.PutObjectLegalHold(ctx, &s3.PutObjectLegalHoldInput{
-			Bucket: aws.String(w.r.bucket), Key: aws.String(v.key), VersionId: optional(v.version),
-			LegalHold: &types.ObjectLockLegalHold{Status: status},
-		})
-		return err
+		return w.r.c.putLegalHold(ctx, v.key, v.version, !v.hold)
 	})
 	if op.Err == "" {
 		v.hold = !v.hold
@@ -966,6 +929,18 @@ func (r *runner) liveLine(elapsed time.Duration) string {
 	s := summarizeDurations(lat)
 	return fmt.Sprintf("%s %5.0fs%s  %8.1f obj/s  %8.2f MiB/s  errors %d  p50 %s  p99 %s",
 		r.w, elapsed.Seconds(), phase, float64(n), float64(bytes)/(1<<20), r.failed.Load(), fmtDur(s.p50), fmtDur(s.p99))
+}
+
+// requests counts the main phase's requests (a DeleteObjects or a LIST
+// of many keys is one).
+func (r *runner) requests() int {
+	var n int
+	for _, w := range r.workers {
+		w.mu.Lock()
+		n += len(w.ops)
+		w.mu.Unlock()
+	}
+	return n
 }
 
 // analyze computes the statistics of every operation type.

@@ -40,6 +40,8 @@ type Report struct {
 	Version  int      `json:"version"`
 	Workload Workload `json:"workload"`
 	Endpoint string   `json:"endpoint"`
+	// Client is the SDK that issued the requests: aws or minio.
+	Client string `json:"client"`
 	// Embedded is set when the server ran in the benchmark's process.
 	Embedded    bool      `json:"embedded"`
 	Bucket      string    `json:"bucket"`
@@ -51,6 +53,11 @@ type Report struct {
 	Duration    float64   `json:"duration_s"`
 	Warmup      float64   `json:"warmup_s"`
 	Machine     Machine   `json:"machine"`
+	// ClientCPUPerOp is this process's CPU time (user+system) over the
+	// load phase (warm-up included) divided by its requests, in µs: the
+	// load client's cost per request when the server runs in another
+	// process (not with Embedded, where it includes the server).
+	ClientCPUPerOp float64 `json:"client_cpu_us_per_op,omitempty"`
 	// Interrupted is set when the run was cancelled before its end.
 	Interrupted bool      `json:"interrupted"`
 	Operations  []OpStats `json:"operations"`
@@ -422,9 +429,19 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Embedded {
 		where += " (embedded server, same process)"
 	}
+	if r.Client != "" {
+		where += ", client " + r.Client
+	}
 	fmt.Fprintf(&b, "wormstore bench %s: %s, bucket %s, prefix %s\n", r.Workload, where, r.Bucket, r.Prefix)
 	fmt.Fprintf(&b, "Client machine: %d CPUs (GOMAXPROCS %d), %s/%s, %s. Warm-up %s excluded.\n",
 		r.Machine.CPUs, r.Machine.GOMAXPROCS, r.Machine.GOOS, r.Machine.GOARCH, r.Machine.GoVersion, fmtDur(time.Duration(r.Warmup*float64(time.Second))))
+	if r.ClientCPUPerOp > 0 {
+		who := "client"
+		if r.Embedded {
+			who = "client and embedded server"
+		}
+		fmt.Fprintf(&b, "Process CPU (%s): %.0f µs per request.\n", who, r.ClientCPUPerOp)
+	}
 	if r.Interrupted {
 		b.WriteString("Interrupted: the figures cover the part that ran.\n")
 	}

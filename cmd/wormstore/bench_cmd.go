@@ -39,6 +39,7 @@ type benchCmd struct {
 	Region    string `help:"Signing region." default:"us-east-1" env:"WORMSTORE_BENCH_REGION"`
 	TLS       bool   `name:"tls" help:"Use HTTPS (with --embedded: serve HTTPS with a self-signed certificate)." env:"WORMSTORE_BENCH_TLS"`
 	Insecure  bool   `help:"Do not verify the server's TLS certificate." env:"WORMSTORE_BENCH_INSECURE"`
+	Client    string `help:"Load client for the measured requests: aws (aws-sdk-go-v2) or minio (minio-go v7, set up as warp sets it up). Set-up and clean-up always use aws." enum:"aws,minio" default:"aws" env:"WORMSTORE_BENCH_CLIENT"`
 	Embedded  bool   `help:"Start an in-process wormstore server on a temporary directory (removed at exit) and benchmark it over loopback; no setup needed." env:"WORMSTORE_BENCH_EMBEDDED"`
 
 	Bucket      string        `help:"Bucket; created if missing (and then deleted when empty at the end)." default:"wormstore-bench" env:"WORMSTORE_BENCH_BUCKET"`
@@ -77,7 +78,8 @@ func (benchCmd) Help() string {
 	}
 	b.WriteString(`
 Output uses warp's vocabulary; requests run through aws-sdk-go-v2 (SigV4,
-checksums) without retries. Everything is written under a fresh prefix and
+checksums), or with --client minio through minio-go v7 as warp runs them,
+without retries. Everything is written under a fresh prefix and
 deleted at the end, except versions the run locked (retention), which are
 listed with their retain-until date.
 
@@ -95,7 +97,7 @@ func (c *benchCmd) Run(env *runEnv) error {
 		ObjSize: int64(c.ObjSize), RandSize: c.ObjRandSize, Objects: c.Objects,
 		Duration: c.Duration, Warmup: c.Warmup, PartSize: int64(c.PartSize), Parts: c.Parts, Batch: c.Batch,
 		GetDistrib: c.GetDistrib, StatDistrib: c.StatDistrib, PutDistrib: c.PutDistrib, DeleteDistrib: c.DeleteDistrib,
-		LockRetain: c.LockRetain, Embedded: c.Embedded,
+		LockRetain: c.LockRetain, Embedded: c.Embedded, Client: c.Client,
 	}
 	if c.Duration <= 0 {
 		return fmt.Errorf("--duration must be positive")

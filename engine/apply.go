@@ -137,7 +137,15 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 	case recUploadCreate:
 		return setJSON(b, uploadKey(rec.Bucket, rec.Key, lsn), rec.Upload)
 	case recUploadPart:
-		return setJSON(b, partKey(rec.UpSeq, rec.Part.Number), rec.Part)
+		pk := partKey(rec.UpSeq, rec.Part.Number)
+		var old part
+		if _, err := getJSON(b, pk, &old); err != nil {
+			return err
+		}
+		if err := revUpdate(b, pk, old.Extents, rec.Part.Extents); err != nil {
+			return err
+		}
+		return setJSON(b, pk, rec.Part)
 	case recUploadComplete:
 		if err := deleteUpload(b, rec.Bucket, rec.Key, rec.UpSeq); err != nil {
 			return err
@@ -186,7 +194,11 @@ func applyPut(b *pebble.Batch, bucket, key string, v *version, replaces []uint64
 			return err
 		}
 	}
-	return setJSON(b, versionKey(bucket, key, v.Seq), v)
+	vk := versionKey(bucket, key, v.Seq)
+	if err := revUpdate(b, vk, nil, v.Extents); err != nil {
+		return err
+	}
+	return setJSON(b, vk, v)
 }
 
 func applyRemove(b *pebble.Batch, bucket, key string, seq uint64) error {
@@ -205,7 +217,11 @@ func applyRemove(b *pebble.Batch, bucket, key string, seq uint64) error {
 	} else if !errors.Is(err, pebble.ErrNotFound) {
 		return err
 	}
-	return b.Delete(versionKey(bucket, key, seq), nil)
+	vk := versionKey(bucket, key, seq)
+	if err := revDropVersion(b, vk); err != nil {
+		return err
+	}
+	return b.Delete(vk, nil)
 }
 
 // forgetCompleted deletes the completed-upload entries of version seq, if
@@ -235,6 +251,9 @@ func forgetCompleted(b *pebble.Batch, bucket, key string, seq uint64) error {
 }
 
 func deleteUpload(b *pebble.Batch, bucket, key string, upSeq uint64) error {
+	if err := revDropParts(b, upSeq); err != nil {
+		return err
+	}
 	p := partPrefix(upSeq)
 	if err := b.DeleteRange(p, prefixEnd(p), nil); err != nil {
 		return err
@@ -258,7 +277,11 @@ func applyMove(b *pebble.Batch, m move) error {
 		if i < 0 {
 			return nil
 		}
-		v.Extents = slices.Concat(v.Extents[:i], m.New, v.Extents[i+1:])
+		nx := slices.Concat(v.Extents[:i], m.New, v.Extents[i+1:])
+		if err := revUpdate(b, k, v.Extents, nx); err != nil {
+			return err
+		}
+		v.Extents = nx
 		return setJSON(b, k, &v)
 	}
 	k = partKey(m.Seq, m.Part)
@@ -271,7 +294,11 @@ func applyMove(b *pebble.Batch, m move) error {
 	if i < 0 {
 		return nil
 	}
-	p.Extents = slices.Concat(p.Extents[:i], m.New, p.Extents[i+1:])
+	nx := slices.Concat(p.Extents[:i], m.New, p.Extents[i+1:])
+	if err := revUpdate(b, k, p.Extents, nx); err != nil {
+		return err
+	}
+	p.Extents = nx
 	return setJSON(b, k, &p)
 }
 

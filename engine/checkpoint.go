@@ -209,6 +209,9 @@ func logicalDigest(ctx context.Context, db iterable) (int64, uint64, error) {
 	var n int64
 	var lb [binary.MaxVarintLen64]byte
 	for ok := it.First(); ok; ok = it.Next() {
+		if isRevKey(it.Key()) {
+			continue // derived reverse index (revindex.go), not digested
+		}
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return 0, 0, err
@@ -743,6 +746,9 @@ func (e *Engine) verifyNewCheckpoint(ctx context.Context, dir string, bad map[ui
 		return nil, fmt.Errorf("engine: checkpoint: open scratch: %w", err)
 	}
 	defer scratch.Close()
+	if err := ensureRevIndexDB(ctx, scratch); err != nil {
+		return nil, err
+	}
 	if _, err := replayInto(ctx, e.walSource(), scratch, wal.LSN(from), wal.LSN(lsn), func(int64) {}); err != nil {
 		return nil, fmt.Errorf("engine: checkpoint: replay %d-%d: %w", from, lsn, err)
 	}

@@ -391,6 +391,9 @@ func (e *Engine) openIndex(ctx context.Context, mode openMode, applied uint64) e
 	if applied, err = e.seedIndex(ctx, dir, applied, mode.forceRebuild); err != nil {
 		return err
 	}
+	if err := e.ensureRevIndex(ctx); err != nil { // revindex.go
+		return err
+	}
 	if applied < last {
 		start := time.Now()
 		n, err := e.replay(ctx, wal.LSN(applied+1))

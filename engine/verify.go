@@ -196,6 +196,9 @@ func (e *Engine) compareWithWAL(ctx context.Context, snap *pebble.Snapshot, appl
 		return 0, err
 	}
 	defer scratch.Close()
+	if err := ensureRevIndexDB(ctx, scratch); err != nil {
+		return 0, err
+	}
 	n, err := replayInto(ctx, e.walSource(), scratch, from, wal.LSN(applied), func(int64) {})
 	if err != nil {
 		rep.add(Problem{Kind: "index", Detail: fmt.Sprintf("wal replay failed: %v", err)})

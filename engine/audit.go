@@ -416,6 +416,12 @@ func (e *Engine) flushAudit() error {
 		return nil
 	}
 	if err := a.flush(e.wal.DurableLSN()); err != nil {
+		if !errors.Is(err, ErrAuditFailed) {
+			// The audit stream failed, whatever the cause (a full audit
+			// disk included): requests refused from now on answer as
+			// for any audit failure.
+			err = fmt.Errorf("%w: %w", ErrAuditFailed, err)
+		}
 		e.mu.Lock()
 		if e.failed == nil {
 			e.log.Error("engine: audit log write failed; refusing further mutations until reopened (the entries are safe in the wal and are re-appended at the next open)", "err", err)

@@ -48,12 +48,46 @@ func setJSON(b *pebble.Batch, key []byte, v any) error {
 // no validation beyond what consistency needs; validation happened before
 // the record was logged.
 func (e *Engine) apply(b *pebble.Batch, rec *record, lsn uint64) error {
-	return applyRecordTo(b, rec, lsn)
+	return applyRecordTo(b, &e.vcache, rec, lsn)
 }
 
-// applyRecordTo applies rec and records lsn and the record's time as applied.
-func applyRecordTo(b *pebble.Batch, rec *record, lsn uint64) error {
-	if err := applyRecord(b, rec, lsn); err != nil {
+// getVersionIn reads the version stored under k through vc (nil: decode
+// afresh); the result is the caller's to modify.
+func getVersionIn(g getter, vc *versionCache, k []byte) (*version, bool, error) {
+	raw, c, err := g.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer c.Close()
+	v, err := vc.decodeAt(k, raw)
+	if err != nil {
+		return nil, false, err
+	}
+	return v, true, nil
+}
+
+// setVersion stores v under k in its pinned encoding and tells vc what
+// those bytes decode to.
+func setVersion(b *pebble.Batch, vc *versionCache, k []byte, v *version) error {
+	raw, err := encodeIndexValue(v)
+	if err != nil {
+		return err
+	}
+	if err := b.Set(k, raw, nil); err != nil {
+		return err
+	}
+	vc.remember(raw, v)
+	return nil
+}
+
+// applyRecordTo applies rec and records lsn and the record's time as
+// applied. vc (nil in Verify's scratch replay) is the decoded-version
+// cache the version reads and writes go through.
+func applyRecordTo(b *pebble.Batch, vc *versionCache, rec *record, lsn uint64) error {
+	if err := applyRecord(b, vc, rec, lsn); err != nil {
 		return err
 	}
 	if err := b.Set(keyApplied, binary.BigEndian.AppendUint64(nil, lsn), nil); err != nil {
@@ -89,7 +123,7 @@ func applyRecordTo(b *pebble.Batch, rec *record, lsn uint64) error {
 	return b.Set(keyLastTime, binary.BigEndian.AppendUint64(nil, uint64(rec.Time)), nil)
 }
 
-func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
+func applyRecord(b *pebble.Batch, vc *versionCache, rec *record, lsn uint64) error {
 	switch rec.Type {
 	case recBucketCreate:
 		return setJSON(b, bucketKey(rec.Bucket), rec.BucketInfo)
@@ -114,13 +148,12 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 		}
 		return setJSON(b, bucketKey(rec.Bucket), &bi)
 	case recPut:
-		return applyPut(b, rec.Bucket, rec.Key, rec.Version, rec.Replaces)
+		return applyPut(b, vc, rec.Bucket, rec.Key, rec.Version, rec.Replaces)
 	case recRemove:
-		return applyRemove(b, rec.Bucket, rec.Key, rec.Seq)
+		return applyRemove(b, vc, rec.Bucket, rec.Key, rec.Seq)
 	case recRetention, recLegalHold, recObjectTags:
-		var v version
 		k := versionKey(rec.Bucket, rec.Key, rec.Seq)
-		found, err := getJSON(b, k, &v)
+		v, found, err := getVersionIn(b, vc, k)
 		if err != nil || !found {
 			return errOr(err, fmt.Errorf("%w: %s for missing version", ErrCorrupt, rec.Type))
 		}
@@ -133,7 +166,7 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 			v.Lock.LegalHold = *rec.LegalHold
 			v.Lock.LegalHoldSet = true
 		}
-		return setJSON(b, k, &v)
+		return setVersion(b, vc, k, v)
 	case recUploadCreate:
 		return setJSON(b, uploadKey(rec.Bucket, rec.Key, lsn), rec.Upload)
 	case recUploadPart:
@@ -150,7 +183,7 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 		if err := deleteUpload(b, rec.Bucket, rec.Key, rec.UpSeq); err != nil {
 			return err
 		}
-		if err := applyPut(b, rec.Bucket, rec.Key, rec.Version, rec.Replaces); err != nil {
+		if err := applyPut(b, vc, rec.Bucket, rec.Key, rec.Version, rec.Replaces); err != nil {
 			return err
 		}
 		// Remember the completion (derived from the record, so replay
@@ -167,7 +200,7 @@ func applyRecord(b *pebble.Batch, rec *record, lsn uint64) error {
 		return applyTier(b, rec)
 	case recRelocate:
 		for _, m := range rec.Moves {
-			if err := applyMove(b, m); err != nil {
+			if err := applyMove(b, vc, m); err != nil {
 				return err
 			}
 		}
@@ -183,9 +216,9 @@ func errOr(err, alt error) error {
 	return alt
 }
 
-func applyPut(b *pebble.Batch, bucket, key string, v *version, replaces []uint64) error {
+func applyPut(b *pebble.Batch, vc *versionCache, bucket, key string, v *version, replaces []uint64) error {
 	for _, seq := range replaces {
-		if err := applyRemove(b, bucket, key, seq); err != nil {
+		if err := applyRemove(b, vc, bucket, key, seq); err != nil {
 			return err
 		}
 	}
@@ -198,10 +231,10 @@ func applyPut(b *pebble.Batch, bucket, key string, v *version, replaces []uint64
 	if err := revUpdate(b, vk, nil, v.Extents); err != nil {
 		return err
 	}
-	return setJSON(b, vk, v)
+	return setVersion(b, vc, vk, v)
 }
 
-func applyRemove(b *pebble.Batch, bucket, key string, seq uint64) error {
+func applyRemove(b *pebble.Batch, vc *versionCache, bucket, key string, seq uint64) error {
 	if err := forgetCompleted(b, bucket, key, seq); err != nil {
 		return err
 	}
@@ -218,7 +251,7 @@ func applyRemove(b *pebble.Batch, bucket, key string, seq uint64) error {
 		return err
 	}
 	vk := versionKey(bucket, key, seq)
-	if err := revDropVersion(b, vk); err != nil {
+	if err := revDropVersion(b, vc, vk); err != nil {
 		return err
 	}
 	return b.Delete(vk, nil)
@@ -264,12 +297,11 @@ func deleteUpload(b *pebble.Batch, bucket, key string, upSeq uint64) error {
 // applyMove replaces extent m.Old with m.New in the version or part that
 // still holds it; a holder that no longer exists or no longer references
 // the extent is left alone (it was removed after the data was copied).
-func applyMove(b *pebble.Batch, m move) error {
+func applyMove(b *pebble.Batch, vc *versionCache, m move) error {
 	var k []byte
 	if m.Part == 0 {
 		k = versionKey(m.Bucket, m.Key, m.Seq)
-		var v version
-		found, err := getJSON(b, k, &v)
+		v, found, err := getVersionIn(b, vc, k)
 		if err != nil || !found {
 			return err
 		}
@@ -282,7 +314,7 @@ func applyMove(b *pebble.Batch, m move) error {
 			return err
 		}
 		v.Extents = nx
-		return setJSON(b, k, &v)
+		return setVersion(b, vc, k, v)
 	}
 	k = partKey(m.Seq, m.Part)
 	var p part

@@ -55,16 +55,37 @@ type AuditEntry struct {
 
 // hashAuditEntry computes an entry's chain hash.
 func hashAuditEntry(a AuditEntry) (string, error) {
+	h, _, err := hashAndEncodeAuditEntry(a)
+	return h, err
+}
+
+// emptyHashSuffix ends the canonical JSON of an entry whose Hash is empty
+// (Hash is AuditEntry's last field and is never omitted).
+const emptyHashSuffix = `"hash":""}`
+
+// hashAndEncodeAuditEntry computes an entry's chain hash and its JSON with
+// that hash filled in, from one encoding: the JSON with the hash is the
+// hashed JSON with the empty hash value spliced in
+// (TestAuditEntryEncodingSplice compares it with json.Marshal).
+func hashAndEncodeAuditEntry(a AuditEntry) (hash string, payload []byte, err error) {
 	a.Hash = ""
 	b, err := json.Marshal(a)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	h := sha256.New()
 	h.Write([]byte(a.Prev))
 	h.Write([]byte{0})
 	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil)), nil
+	hash = hex.EncodeToString(h.Sum(nil))
+	if !bytes.HasSuffix(b, []byte(emptyHashSuffix)) {
+		return "", nil, fmt.Errorf("engine: audit entry JSON does not end with %s", emptyHashSuffix)
+	}
+	payload = make([]byte, 0, len(b)+len(hash))
+	payload = append(payload, b[:len(b)-2]...) // up to the closing quote of the empty value
+	payload = append(payload, hash...)
+	payload = append(payload, `"}`...)
+	return hash, payload, nil
 }
 
 // Audit outcomes.
@@ -719,15 +740,11 @@ func (e *Engine) chainAuditLocked(now time.Time, ent AuditEntry) (AuditEntry, []
 	ent.Time = now
 	ent.Prev = prev
 	ent.Hash = ""
-	h, err := hashAuditEntry(ent)
+	h, payload, err := hashAndEncodeAuditEntry(ent)
 	if err != nil {
 		return AuditEntry{}, nil, fmt.Errorf("%w: %w", ErrAuditFailed, err)
 	}
 	ent.Hash = h
-	payload, err := json.Marshal(ent)
-	if err != nil {
-		return AuditEntry{}, nil, fmt.Errorf("%w: %w", ErrAuditFailed, err)
-	}
 	return ent, payload, nil
 }
 

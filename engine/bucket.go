@@ -314,22 +314,36 @@ func (e *Engine) resolve(bucket, key, versionID string) (v *version, isLatest bo
 	if err != nil {
 		return nil, false, err
 	}
+	v, err = e.findVersion(bucket, key, versionID)
+	if err != nil {
+		return nil, false, err
+	}
+	return v, hasLatest && latestSeq == v.Seq, nil
+}
+
+// findVersion is resolve without the "is it the latest" answer, which
+// costs an index iterator: one point lookup for a version id.
+func (e *Engine) findVersion(bucket, key, versionID string) (v *version, err error) {
+	if versionID == "" {
+		v, _, err := e.resolve(bucket, key, "")
+		return v, err
+	}
 	if versionID == NullVersionID {
 		v, err = e.nullVersion(bucket, key)
 	} else {
 		seq, perr := parseVersionID(versionID)
 		if perr != nil {
-			return nil, false, perr
+			return nil, perr
 		}
 		v, err = e.getVersion(versionKey(bucket, key, seq))
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if v == nil {
-		return nil, false, fmt.Errorf("%w: %s/%s version %s", ErrNoSuchVersion, bucket, key, versionID)
+		return nil, fmt.Errorf("%w: %s/%s version %s", ErrNoSuchVersion, bucket, key, versionID)
 	}
-	return v, hasLatest && latestSeq == v.Seq, nil
+	return v, nil
 }
 
 // latestSeq returns the sequence number of the key's newest version (or

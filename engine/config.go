@@ -79,7 +79,7 @@ func (e *Engine) tagTarget(bucket, key, versionID string) (*version, error) {
 	if _, err := e.loadBucket(bucket); err != nil {
 		return nil, err
 	}
-	v, _, err := e.resolve(bucket, key, versionID)
+	v, err := e.findVersion(bucket, key, versionID)
 	if err != nil {
 		return nil, err
 	}

@@ -455,7 +455,7 @@ func (e *Engine) DeleteObject(ctx context.Context, bucket, key string, opts Dele
 			return nil, err
 		}
 		if opts.VersionID != "" {
-			v, _, err := e.resolve(bucket, key, opts.VersionID)
+			v, err := e.findVersion(bucket, key, opts.VersionID)
 			if err != nil {
 				return nil, err
 			}

@@ -16,7 +16,7 @@ func (e *Engine) lockTarget(bucket, key, versionID string) (*version, error) {
 	if !bi.ObjectLock {
 		return nil, fmt.Errorf("%w: bucket %q", ErrLockNotEnabled, bucket)
 	}
-	v, _, err := e.resolve(bucket, key, versionID)
+	v, err := e.findVersion(bucket, key, versionID)
 	if err != nil {
 		return nil, err
 	}

@@ -109,9 +109,8 @@ func revAddLive(b *pebble.Batch, seg uint64, d int64) error {
 
 // revDropVersion removes the reverse entries of the version stored at k
 // (called before the version is deleted).
-func revDropVersion(b *pebble.Batch, k []byte) error {
-	var v version
-	found, err := getJSON(b, k, &v)
+func revDropVersion(b *pebble.Batch, vc *versionCache, k []byte) error {
+	v, found, err := getVersionIn(b, vc, k)
 	if err != nil || !found {
 		return err
 	}

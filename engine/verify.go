@@ -250,7 +250,7 @@ func replayInto(ctx context.Context, l replaySource, db *pebble.DB, from, to wal
 		if err != nil {
 			return fmt.Errorf("wal record %d: %w", lsn, err)
 		}
-		if err := applyRecordTo(b, rec, uint64(lsn)); err != nil {
+		if err := applyRecordTo(b, nil, rec, uint64(lsn)); err != nil {
 			return fmt.Errorf("apply wal record %d (%s): %w", lsn, rec.Type, err)
 		}
 		observe(rec.Time)

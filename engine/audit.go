@@ -69,10 +69,12 @@ const emptyHashSuffix = `"hash":""}`
 // (TestAuditEntryEncodingSplice compares it with json.Marshal).
 func hashAndEncodeAuditEntry(a AuditEntry) (hash string, payload []byte, err error) {
 	a.Hash = ""
-	b, err := json.Marshal(a)
-	if err != nil {
-		return "", nil, err
+	jw := jsonWriter{b: make([]byte, 0, 384)}
+	jw.audit(auditToWire(&a))
+	if jw.err != nil {
+		return "", nil, jw.err
 	}
+	b := jw.b
 	h := sha256.New()
 	h.Write([]byte(a.Prev))
 	h.Write([]byte{0})

@@ -317,14 +317,16 @@ func tierFromWire(w *wireTierV1) *tierInfo {
 // record would replay to a different key or value than the one applied.
 func encodeRecord(r *record) ([]byte, error) {
 	w := recordToWire(r)
-	if v := reflect.ValueOf(w); !validUTF8(v) {
-		return nil, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidArgument, invalidUTF8(v, "record"))
+	jw := jsonWriter{b: make([]byte, 1, 1024)}
+	jw.b[0] = recordFormat
+	jw.record(w)
+	if jw.bad {
+		return nil, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidArgument, invalidUTF8(reflect.ValueOf(w), "record"))
 	}
-	b, err := json.Marshal(w)
-	if err != nil {
-		return nil, fmt.Errorf("engine: encode %s record: %w", r.Type, err)
+	if jw.err != nil {
+		return nil, fmt.Errorf("engine: encode %s record: %w", r.Type, jw.err)
 	}
-	return append([]byte{recordFormat}, b...), nil
+	return jw.b, nil
 }
 
 // decodeRecord decodes a WAL payload of any known format.
@@ -436,22 +438,46 @@ func decodeStrict(data []byte, v any) error {
 // or *part, in the same format-1 wire structs as the WAL (no format byte:
 // the index is derived state and is rebuilt, not upgraded, from the WAL).
 func encodeIndexValue(v any) ([]byte, error) {
-	var w any
+	jw := jsonWriter{b: make([]byte, 0, 256)}
+	null := func() { jw.b = append(jw.b, "null"...) }
 	switch v := v.(type) {
 	case *version:
-		w = versionToWire(v)
+		if w := versionToWire(v); w != nil {
+			jw.version(w)
+		} else {
+			null()
+		}
 	case *BucketInfo:
-		w = bucketToWire(v)
+		if w := bucketToWire(v); w != nil {
+			jw.bucket(w)
+		} else {
+			null()
+		}
 	case *upload:
-		w = uploadToWire(v)
+		if w := uploadToWire(v); w != nil {
+			jw.upload(w)
+		} else {
+			null()
+		}
 	case *part:
-		w = partToWire(v)
+		if w := partToWire(v); w != nil {
+			jw.part(w)
+		} else {
+			null()
+		}
 	case *tierInfo:
-		w = tierToWire(v)
+		if w := tierToWire(v); w != nil {
+			jw.tier(w)
+		} else {
+			null()
+		}
 	default:
 		return nil, fmt.Errorf("engine: no pinned index encoding for %T (add one in record_wire.go)", v)
 	}
-	return json.Marshal(w)
+	if jw.err != nil {
+		return nil, fmt.Errorf("engine: encode index value: %w", jw.err)
+	}
+	return jw.b, nil
 }
 
 // decodeIndexValue decodes the index value raw stored under key into v,

@@ -266,6 +266,27 @@ func readFrameHeader(f vfs.File, seg *segment, off, end int64, hb []byte) (frame
 // readFrame reads and verifies the frame at off, which must end by end,
 // into buf (reallocated if too small). The returned frame aliases buf.
 func readFrame(f vfs.File, seg *segment, off, end int64, buf []byte) (frameHeader, []byte, error) {
+	if n := end - off; n >= frameHeaderSize && n <= int64(cap(buf)) && n <= frameHeaderSize+int64(seg.blockSize) {
+		// The rest of the extent fits one buffer and at most one frame's
+		// worth of bytes: read header and payload with one pread (an
+		// object of one block, the common case, costs one syscall).
+		whole := buf[:n]
+		if err := readAt(f, seg, whole, off); err != nil {
+			return frameHeader{}, buf, err
+		}
+		fh, err := decodeFrameHeader(whole, seg.blockSize)
+		if err != nil {
+			return fh, buf, corrupt(seg.id, off, err)
+		}
+		if fh.size() > n {
+			return fh, buf, corrupt(seg.id, off, fmt.Errorf("frame of %d bytes crosses extent end %d", fh.size(), end))
+		}
+		frame := whole[:fh.size()]
+		if err := verifyFrame(fh, frame); err != nil {
+			return fh, frame, corrupt(seg.id, off, err)
+		}
+		return fh, frame, nil
+	}
 	buf = grow(buf, frameHeaderSize)
 	fh, err := readFrameHeader(f, seg, off, end, buf)
 	if err != nil {
